@@ -1,0 +1,9 @@
+// nnocr.hpp — the whole library. Each folder's headers also work alone.
+#pragma once
+
+#include "core/core.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/gemm.hpp"
+#include "simd/simd.hpp"
+#include "version.hpp"
+#include "kernels/peak.hpp"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's second command (and what CI runs): installs what is missing
+# (Debian 12, as root), builds, and runs every test three ways:
+#   1. native: g++, C++17, -Werror; every x86 ISA path through the override
+#   2. sanitizers: clang, C++20, AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. aarch64: cross g++, NEON path, run under qemu-user
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/install_deps.sh
+install_missing cmake g++ ninja-build make doctest-dev libbenchmark-dev libstb-dev \
+  clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user
+jobs=$(build_jobs)
+start=$SECONDS
+
+echo "== 1/3 native build (g++, C++17)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== 2/3 sanitizer build (clang, C++20, ASan + UBSan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_CXX_STANDARD=20 -DNNOCR_WERROR=ON -DNNOCR_SANITIZE=ON -DNNOCR_BUILD_BENCH=OFF \
+  -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== 3/3 aarch64 build (NEON) under qemu-user"
+cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DNNOCR_WERROR=ON -DNNOCR_BUILD_BENCH=OFF \
+  -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-aarch64 -j "$jobs"
+echo "(test time so far: $((SECONDS - start)) s)"
+ctest --test-dir build-aarch64 --output-on-failure -j "$jobs"

@@ -1,0 +1,225 @@
+// nnocr — the command-line program.
+//
+//   nnocr --version                 version, ISA in use and why, threads
+//   nnocr bench [--seconds S]       kernel speed on this CPU (GEMM, vector math)
+//   nnocr <command> --help          help for one command
+//
+// Every command takes --threads N (default: NNOCR_THREADS, else all cores)
+// and --isa NAME (default: NNOCR_ISA, else the best this CPU has).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nnocr/nnocr.hpp>
+
+#include "cli_args.hpp"
+
+namespace {
+
+using namespace nnocr;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* usage;
+  cli::ArgSpec spec;
+  std::function<int(const cli::Args&)> run;
+};
+
+// Applies the flags every command shares.
+void apply_common(const cli::Args& args) {
+  if (args.has("--isa")) simd::set_isa(simd::parse_isa(args.get("--isa")));
+  if (args.has("--threads")) set_num_threads(detail::parse_thread_count(args.get("--threads"), "--threads"));
+}
+
+std::string feature_list() {
+  const auto& f = simd::cpu_features();
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (on) s += std::string(s.empty() ? "" : " ") + name;
+  };
+  add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.avx512f, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512vnni, "avx512vnni");
+  add(f.avx512bf16, "avx512bf16");
+  add(f.avx_vnni, "avxvnni");
+  add(f.neon, "neon");
+  add(f.neon_dotprod, "dotprod");
+  return s.empty() ? "none" : s;
+}
+
+int print_version() {
+  const simd::Isa isa = simd::active_isa();
+  std::printf("nnocr %s\n", version_string());
+  std::printf(" CPU: %s\n", simd::cpu_features().brand.empty() ? "unknown" : simd::cpu_features().brand.c_str());
+  std::printf(" Found: %s\n", feature_list().c_str());
+  std::printf(" ISA: %s (%s%s)\n", simd::isa_name(isa), simd::isa_source(),
+              std::string(simd::isa_source()) == "detected" ? ", best available" : "");
+  std::printf(" GEMM kernel: %s\n", kernels::gemm_arch(isa).name);
+  std::printf(" threads: %d%s\n", num_threads(),
+              std::getenv("NNOCR_THREADS") ? " (NNOCR_THREADS)" : "");
+  return 0;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Best-of timing of f() over about `budget` seconds.
+template <class F>
+double best_time(F&& f, double budget) {
+  double best = 1e30;
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, seconds_since(t0));
+  } while (seconds_since(start) < budget);
+  return best;
+}
+
+int run_bench(const cli::Args& args) {
+  const double budget = std::stod(args.get("--seconds", "0.3"));
+  NNOCR_CHECK(budget > 0 && budget <= 60, "bench: --seconds must be in (0, 60]");
+  const simd::Isa isa = simd::active_isa();
+  std::printf("nnocr bench: kernel speed on this CPU (no OCR model is bundled yet, so this is the\n"
+              "most meaningful demo that exists: the GEMM every layer runs on).\n");
+  print_version();
+  const double peak = kernels::measure_peak_gflops(isa, 0.3);
+  if (peak > 0) std::printf("\nPeak fp32 FMA, one core, %s: %.1f GFLOP/s (measured now)\n", simd::isa_name(isa), peak);
+
+  struct Shape3 {
+    index_t m, n, k;
+    const char* what;
+  };
+  const Shape3 shapes[] = {{512, 512, 512, "square"},
+                           {1024, 1024, 1024, "square"},
+                           {32, 1024, 256, "LSTM gates, batch 32"},
+                           {1, 1024, 256, "LSTM gates, batch 1 (GEMV)"},
+                           {4096, 128, 576, "conv 3x3 as GEMM"},
+                           {1024, 256, 1152, "conv 3x3 as GEMM"}};
+  std::printf("\n%-22s %-28s %10s %10s %8s\n", "GEMM M x N x K", "", "1 thread", "all", "% peak");
+  ThreadPool one(1);
+  for (const auto& s : shapes) {
+    Tensor<float> a({s.m, s.k}), b({s.k, s.n}), c({s.m, s.n});
+    Rng rng(1);
+    fill_uniform(a, rng, -1, 1);
+    fill_uniform(b, rng, -1, 1);
+    const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
+    auto mm = [&](ThreadPool* pool) {
+      kernels::sgemm(kernels::Trans::no, kernels::Trans::no, s.m, s.n, s.k, 1.0f, a.data(), s.k, b.data(), s.n,
+                     0.0f, c.data(), s.n, pool);
+    };
+    const double t1 = best_time([&] { mm(&one); }, budget);
+    const double tn = best_time([&] { mm(&default_pool()); }, budget);
+    char name[96];
+    std::snprintf(name, sizeof name, "%lld x %lld x %lld", static_cast<long long>(s.m),
+                  static_cast<long long>(s.n), static_cast<long long>(s.k));
+    std::printf("%-22s %-28s %7.1f GF %7.1f GF %7.0f%%\n", name, s.what, flops / t1 * 1e-9, flops / tn * 1e-9,
+                peak > 0 ? 100.0 * flops / t1 * 1e-9 / peak : 0.0);
+  }
+
+  std::printf("\n%-10s %14s %14s %8s\n", "1M floats", "std:: loop", "nnocr", "speed-up");
+  std::vector<float> x(1 << 20), y(x.size());
+  Rng rng(2);
+  for (auto& v : x) v = rng.uniform(-8.0f, 8.0f);
+  struct Fn {
+    const char* name;
+    void (*vec)(const float*, float*, index_t);
+    float (*ref)(float);
+  };
+  const Fn fns[] = {{"exp", kernels::exp, [](float v) { return std::exp(v); }},
+                    {"tanh", kernels::tanh, [](float v) { return std::tanh(v); }},
+                    {"sigmoid", kernels::sigmoid, [](float v) { return 1.0f / (1.0f + std::exp(-v)); }}};
+  for (const auto& f : fns) {
+    const double tr = best_time([&] { std::transform(x.begin(), x.end(), y.begin(), f.ref); }, budget);
+    const double tv = best_time([&] { f.vec(x.data(), y.data(), static_cast<index_t>(x.size())); }, budget);
+    std::printf("%-10s %11.2f ms %11.3f ms %7.1fx\n", f.name, tr * 1e3, tv * 1e3, tr / tv);
+  }
+  return 0;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"bench", "measure kernel speed on this CPU (GEMM GFLOP/s, vector math)",
+       "nnocr bench [--seconds S] [--threads N] [--isa NAME]\n"
+       "  Times GEMM at square and OCR shapes with one thread and with all threads,\n"
+       "  as GFLOP/s and as a percentage of this core's peak FMA rate measured in the\n"
+       "  same run, then vectorised exp/tanh/sigmoid against the std:: loop.\n"
+       "  --seconds S   time budget per measurement (default 0.3)\n",
+       {{"--seconds", "--threads", "--isa"}, {"--help"}},
+       run_bench},
+  };
+  return list;
+}
+
+void print_help() {
+  std::printf("nnocr %s — neural-network OCR\n\nusage: nnocr [--version] [--help] <command> [options]\n\n"
+              "commands:\n",
+              version_string());
+  for (const auto& c : commands()) std::printf("  %-8s %s\n", c.name, c.summary);
+  std::printf("\ncommon options: --threads N (or NNOCR_THREADS), --isa scalar|avx2|avx512|neon (or NNOCR_ISA)\n"
+              "'nnocr <command> --help' describes one command.\n");
+}
+
+int main_impl(int argc, char** argv) {
+  std::vector<std::string> all(argv + 1, argv + argc);
+  if (all.empty()) {
+    print_help();
+    return 2;
+  }
+  // Flags before the command (nnocr --threads 2 --version).
+  const cli::ArgSpec top{{"--threads", "--isa"}, {"--version", "--help", "-h", "-V"}};
+  std::size_t split = 0;
+  while (split < all.size() && all[split].rfind("-", 0) == 0) {
+    if (top.valued.count(all[split].substr(0, all[split].find('='))) && all[split].find('=') == std::string::npos)
+      ++split;
+    ++split;
+  }
+  split = std::min(split, all.size());
+  const cli::Args top_args = cli::parse_args({all.begin(), all.begin() + static_cast<std::ptrdiff_t>(split)}, top, "nnocr");
+  apply_common(top_args);
+  if (top_args.has("--help") || top_args.has("-h")) {
+    print_help();
+    return 0;
+  }
+  if (top_args.has("--version") || top_args.has("-V")) return print_version();
+  if (split == all.size()) {
+    print_help();
+    return 2;
+  }
+  const std::string name = all[split];
+  for (const auto& c : commands()) {
+    if (name != c.name) continue;
+    const cli::Args args = cli::parse_args({all.begin() + static_cast<std::ptrdiff_t>(split) + 1, all.end()}, c.spec,
+                                           std::string("nnocr ") + c.name);
+    if (args.has("--help")) {
+      std::printf("usage: %s", c.usage);
+      return 0;
+    }
+    apply_common(args);
+    return c.run(args);
+  }
+  throw Error("unknown command '" + name + "' (see nnocr --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return main_impl(argc, argv);
+  } catch (const nnocr::Error& e) {
+    std::fprintf(stderr, "nnocr: error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nnocr: error: %s\n", e.what());
+  }
+  return 1;
+}
