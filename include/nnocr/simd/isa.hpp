@@ -114,6 +114,7 @@ inline CpuFeatures detect_features() {
 
 // Why `isa` cannot run here, or an empty string when it can.
 inline std::string isa_unavailable_reason(Isa isa, const CpuFeatures& f) {
+  (void)f;  // unused where no x86 path is compiled
   switch (isa) {
     case Isa::scalar:
       return {};

@@ -49,7 +49,10 @@ struct VecScalar {
   // Copies the sign of s onto the magnitude of a.
   static VecScalar copysign(VecScalar a, VecScalar s) { return {std::copysign(a.v, s.v)}; }
   // a * 2^n for integral n in [-126, 127].
-  static VecScalar ldexp(VecScalar a, VecScalar n) { return {std::ldexp(a.v, static_cast<int>(n.v))}; }
+  static VecScalar ldexp(VecScalar a, VecScalar n) {
+    if (std::isnan(n.v)) return n;  // NaN in, NaN out (a float-to-int cast of NaN is undefined)
+    return {std::ldexp(a.v, static_cast<int>(std::fmax(-1000.0f, std::fmin(1000.0f, n.v))))};
+  }
   // Mantissa in [0.5, 1) and exponent (as float) of a positive normal x.
   static VecScalar frexp(VecScalar x, VecScalar& exponent) {
     int e = 0;

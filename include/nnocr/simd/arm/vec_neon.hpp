@@ -7,6 +7,9 @@
 #if NNOCR_ARCH_AARCH64
 #include <arm_neon.h>
 
+#include <cstddef>
+#include <cstring>
+
 namespace nnocr::simd {
 
 struct VecNeon {
@@ -18,9 +21,10 @@ struct VecNeon {
   static VecNeon set1(float x) { return {vdupq_n_f32(x)}; }
   static VecNeon load(const float* p) { return {vld1q_f32(p)}; }
   static VecNeon loadu(const float* p) { return {vld1q_f32(p)}; }
+  // The first n (0..4) lanes; the rest are zero. Never reads past p + n.
   static VecNeon load_partial(const float* p, int n) {
     float tmp[4] = {0, 0, 0, 0};
-    for (int i = 0; i < n && i < 4; ++i) tmp[i] = p[i];
+    std::memcpy(tmp, p, sizeof(float) * static_cast<std::size_t>(n < 0 ? 0 : n > 4 ? 4 : n));
     return {vld1q_f32(tmp)};
   }
   void store(float* p) const { vst1q_f32(p, v); }
@@ -28,7 +32,7 @@ struct VecNeon {
   void store_partial(float* p, int n) const {
     float tmp[4];
     vst1q_f32(tmp, v);
-    for (int i = 0; i < n && i < 4; ++i) p[i] = tmp[i];
+    std::memcpy(p, tmp, sizeof(float) * static_cast<std::size_t>(n < 0 ? 0 : n > 4 ? 4 : n));
   }
 
   friend VecNeon operator+(VecNeon a, VecNeon b) { return {vaddq_f32(a.v, b.v)}; }
