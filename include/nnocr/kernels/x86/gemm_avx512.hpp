@@ -33,7 +33,12 @@ struct GemmMicro {
                                       float* c, index_t ldc, int, int n, float alpha, float beta) {
     __m512 c0[M], c1[M];
 #pragma GCC unroll 12
-    for (int i = 0; i < M; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int i = 0; i < M; ++i) {
+      c0[i] = c1[i] = _mm512_setzero_ps();
+      // C is touched once per kc-long product; start fetching its rows now.
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
     for (index_t k = 0; k < kc; ++k) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
@@ -114,48 +119,54 @@ NNOCR_TARGET_AVX512 inline void gemv_rows(index_t rows, index_t k, const float* 
   }
 }
 
-// Column blocks of 128 (eight zmm accumulators), streaming the rows of the
-// matrix; narrower tails use 16-wide masked blocks.
+// y = alpha * mat^T x + beta * y with mat's rows contiguous: stream eight
+// rows at a time, each from start to end (eight sequential streams the
+// prefetchers follow), accumulating into a chunk of y held in L1. Each y
+// element still sums its products in row order, so any split of the columns
+// (threads) gives the same bits.
 NNOCR_TARGET_AVX512 inline void gemv_cols(index_t cols, index_t k, const float* mat, index_t ld, const float* x,
                                           float* y, float alpha, float beta) {
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-  index_t j0 = 0;
-  for (; j0 + 128 <= cols; j0 += 128) {
-    __m512 acc[8];
-#pragma GCC unroll 8
-    for (int v = 0; v < 8; ++v) acc[v] = _mm512_setzero_ps();
-    const float* r = mat + j0;
-    for (index_t kk = 0; kk < k; ++kk, r += ld) {
+  constexpr index_t kChunk = 1024;
+  alignas(64) float acc[kChunk];
+  for (index_t j0 = 0; j0 < cols; j0 += kChunk) {
+    const index_t nj = cols - j0 < kChunk ? cols - j0 : kChunk;
+    const index_t full = nj / 16 * 16;
+    const __mmask16 tail = column_mask(static_cast<int>(nj - full));
+    for (index_t j = 0; j < nj; j += 16) _mm512_store_ps(acc + j, _mm512_setzero_ps());
+    index_t kk = 0;
+    for (; kk + 8 <= k; kk += 8) {
+      const float* r = mat + kk * ld + j0;
+      const __m512 x0 = _mm512_set1_ps(x[kk]), x1 = _mm512_set1_ps(x[kk + 1]), x2 = _mm512_set1_ps(x[kk + 2]),
+                   x3 = _mm512_set1_ps(x[kk + 3]), x4 = _mm512_set1_ps(x[kk + 4]), x5 = _mm512_set1_ps(x[kk + 5]),
+                   x6 = _mm512_set1_ps(x[kk + 6]), x7 = _mm512_set1_ps(x[kk + 7]);
+      for (index_t j = 0; j < nj; j += 16) {
+        const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
+        __m512 a = _mm512_load_ps(acc + j);
+        a = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, r + j), a);
+        a = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m, r + ld + j), a);
+        a = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(m, r + 2 * ld + j), a);
+        a = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(m, r + 3 * ld + j), a);
+        a = _mm512_fmadd_ps(x4, _mm512_maskz_loadu_ps(m, r + 4 * ld + j), a);
+        a = _mm512_fmadd_ps(x5, _mm512_maskz_loadu_ps(m, r + 5 * ld + j), a);
+        a = _mm512_fmadd_ps(x6, _mm512_maskz_loadu_ps(m, r + 6 * ld + j), a);
+        a = _mm512_fmadd_ps(x7, _mm512_maskz_loadu_ps(m, r + 7 * ld + j), a);
+        _mm512_store_ps(acc + j, a);
+      }
+    }
+    for (; kk < k; ++kk) {
+      const float* r = mat + kk * ld + j0;
       const __m512 xk = _mm512_set1_ps(x[kk]);
-#pragma GCC unroll 8
-      for (int v = 0; v < 8; ++v) acc[v] = _mm512_fmadd_ps(xk, _mm512_loadu_ps(r + 16 * v), acc[v]);
+      for (index_t j = 0; j < nj; j += 16) {
+        const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
+        _mm512_store_ps(acc + j, _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(m, r + j), _mm512_load_ps(acc + j)));
+      }
     }
-#pragma GCC unroll 8
-    for (int v = 0; v < 8; ++v) {
-      __m512 out = _mm512_mul_ps(va, acc[v]);
-      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_loadu_ps(y + j0 + 16 * v), out);
-      _mm512_storeu_ps(y + j0 + 16 * v, out);
-    }
-  }
-  for (; j0 < cols; j0 += 64) {
-    __m512 acc[4];
-    __mmask16 m[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) {
-      acc[v] = _mm512_setzero_ps();
-      m[v] = column_mask(static_cast<int>(cols - j0 - 16 * v));
-    }
-    const float* r = mat + j0;
-    for (index_t kk = 0; kk < k; ++kk, r += ld) {
-      const __m512 xk = _mm512_set1_ps(x[kk]);
-#pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) acc[v] = _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(m[v], r + 16 * v), acc[v]);
-    }
-#pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) {
-      __m512 out = _mm512_mul_ps(va, acc[v]);
-      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m[v], y + j0 + 16 * v), out);
-      _mm512_mask_storeu_ps(y + j0 + 16 * v, m[v], out);
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (index_t j = 0; j < nj; j += 16) {
+      const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
+      __m512 out = _mm512_mul_ps(va, _mm512_load_ps(acc + j));
+      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, y + j0 + j), out);
+      _mm512_mask_storeu_ps(y + j0 + j, m, out);
     }
   }
 }
