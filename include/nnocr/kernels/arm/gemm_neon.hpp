@@ -95,15 +95,8 @@ inline void gemv_cols(index_t cols, index_t k, const float* mat, index_t ld, con
 }
 
 inline const detail::GemmArch& gemm_arch() {
-  static const detail::GemmArch arch{"neon 8x12",
-                                     kGemmMr,
-                                     kGemmNr,
-                                     128,
-                                     256,
-                                     2048,
-                                     &detail::RowSpecialised<kGemmMr, GemmMicro>::run,
-                                     &gemv_rows,
-                                     &gemv_cols};
+  static const detail::GemmArch arch = detail::make_gemm_arch<kGemmMr, kGemmNr, GemmMicro>(
+      "neon 8x12", 128, 256, 2048, &gemv_rows, &gemv_cols);
   return arch;
 }
 

@@ -49,4 +49,11 @@ struct RowSpecialised {
   }
 };
 
+// The GemmArch of an ISA whose micro-kernel template is Micro<rows>.
+template <int MR, int NR, template <int> class Micro>
+GemmArch make_gemm_arch(const char* name, index_t mc, index_t kc, index_t nc, GemvRowsKernel rows,
+                        GemvColsKernel cols) {
+  return GemmArch{name, MR, NR, mc, kc, nc, &RowSpecialised<MR, Micro>::run, rows, cols};
+}
+
 }  // namespace nnocr::kernels::detail

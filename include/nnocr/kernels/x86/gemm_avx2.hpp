@@ -162,15 +162,8 @@ NNOCR_TARGET_AVX2 inline void gemv_cols(index_t cols, index_t k, const float* ma
 }
 
 inline const detail::GemmArch& gemm_arch() {
-  static const detail::GemmArch arch{"avx2 6x16",
-                                     kGemmMr,
-                                     kGemmNr,
-                                     144,
-                                     256,
-                                     2048,
-                                     &detail::RowSpecialised<kGemmMr, GemmMicro>::run,
-                                     &gemv_rows,
-                                     &gemv_cols};
+  static const detail::GemmArch arch = detail::make_gemm_arch<kGemmMr, kGemmNr, GemmMicro>(
+      "avx2 6x16", 144, 256, 2048, &gemv_rows, &gemv_cols);
   return arch;
 }
 

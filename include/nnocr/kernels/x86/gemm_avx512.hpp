@@ -172,15 +172,8 @@ NNOCR_TARGET_AVX512 inline void gemv_cols(index_t cols, index_t k, const float* 
 }
 
 inline const detail::GemmArch& gemm_arch() {
-  static const detail::GemmArch arch{"avx512 12x32",
-                                     kGemmMr,
-                                     kGemmNr,
-                                     240,
-                                     256,
-                                     2048,
-                                     &detail::RowSpecialised<kGemmMr, GemmMicro>::run,
-                                     &gemv_rows,
-                                     &gemv_cols};
+  static const detail::GemmArch arch = detail::make_gemm_arch<kGemmMr, kGemmNr, GemmMicro>(
+      "avx512 12x32", 240, 256, 2048, &gemv_rows, &gemv_cols);
   return arch;
 }
 
