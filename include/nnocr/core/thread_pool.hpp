@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -145,11 +146,15 @@ class ThreadPool {
     // jobs (or the stop) posted since the pool was built at generation 0.
     std::uint64_t seen = 0;
     for (;;) {
-      // Spin briefly: parallel regions often come in quick succession (GEMMs
-      // in an LSTM time loop) and a sleeping thread takes tens of
-      // microseconds to wake.
-      for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin)
+      // Spin for up to kSpin before sleeping: parallel regions come in quick
+      // succession (the blocks of one GEMM, the steps of an LSTM) and a
+      // sleeping thread takes tens to hundreds of microseconds to wake (more
+      // on a virtual machine), by which time the caller has done the work.
+      const auto spin_start = std::chrono::steady_clock::now();
+      for (int spin = 1; generation_.load(std::memory_order_acquire) == seen; ++spin) {
         cpu_relax();
+        if (spin % 64 == 0 && std::chrono::steady_clock::now() - spin_start > kSpin) break;
+      }
       Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -176,6 +181,8 @@ class ThreadPool {
     asm volatile("yield");
 #endif
   }
+
+  static constexpr std::chrono::microseconds kSpin{300};
 
   int threads_;
   std::vector<std::thread> workers_;
