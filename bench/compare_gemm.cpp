@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace nnocr;
@@ -99,8 +100,16 @@ int main(int argc, char** argv) {
                     c.data(), static_cast<int>(N));
     };
     std::vector<double> t_ours, t_theirs;
+    // Both libraries keep their idle workers spinning for a while after a
+    // call (OpenBLAS for about 2^28 cycles by default): with threads, pause
+    // between the two so that neither runs against the other's spinners.
+    auto settle = [&] {
+      if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    };
     for (int r = 0; r < rounds; ++r) {
+      settle();
       t_ours.push_back(time_call(ours, budget));
+      settle();
       t_theirs.push_back(time_call(theirs, budget));
     }
     const double g_ours = flops / median(t_ours) * 1e-9, g_theirs = flops / median(t_theirs) * 1e-9;
