@@ -236,6 +236,11 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
   AlignedBuffer<float>& bbuf = thread_scratch(2);
   bbuf.reserve_discard(kc * ((std::min(nc, N) + nr - 1) / nr) * nr);
   float* bpack = bbuf.data();
+  // With few rows, packing B would cost about as much as the arithmetic it
+  // feeds (each element of B serves only M multiply-adds), so full-width
+  // panels of a non-transposed B are read in place, ldb apart; only a ragged
+  // last panel is packed.
+  const bool direct_b = !tb && M <= 4 * mr;
 
   for (index_t jc = 0; jc < N; jc += nc) {
     const index_t nb = std::min(nc, N - jc);
@@ -248,10 +253,13 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
       const float beta_block = pc == 0 ? beta : 1.0f;
 
       auto pack_panels = [&](index_t b, index_t e) { pack_b(B, ldb, tb, pc, jc, kb, nb, nr, b, e, bpack); };
-      if (threads > 1 && panels >= 8)
+      if (direct_b) {
+        if (nb % nr) pack_panels(panels - 1, panels);  // only the ragged last panel
+      } else if (threads > 1 && panels >= 8) {
         pool->parallel_for(panels, 4, pack_panels);
-      else
+      } else {
         pack_panels(0, panels);
+      }
 
       // Work items: (row block, group of panels). Row blocks come in a
       // multiple of the thread count where M allows, and hold equal numbers
@@ -285,10 +293,13 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
           for (index_t q = g * panels_per_group; q < q_end; ++q) {
             const index_t j = q * nr;
             const int n = static_cast<int>(std::min<index_t>(nr, nb - j));
-            const float* bp = bpack + q * kb * nr;
+            const bool in_place = direct_b && n == nr;
+            const float* bp = in_place ? B + pc * ldb + jc + j : bpack + q * kb * nr;
+            const index_t bstride = in_place ? ldb : nr;
             for (index_t ir = 0; ir < mb; ir += mr) {
               const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
-              arch.micro(kb, apack + ir * kb, bp, C + (ic + ir) * ldc + jc + j, ldc, m, n, alpha, beta_block);
+              arch.micro(kb, apack + ir * kb, bp, bstride, C + (ic + ir) * ldc + jc + j, ldc, m, n, alpha,
+                         beta_block);
             }
           }
         }

@@ -18,8 +18,8 @@ inline constexpr int kGemmMr = 8, kGemmNr = 12;
 
 template <int M>
 struct GemmMicro {
-  static void run(index_t kc, const float* NNOCR_RESTRICT a, const float* NNOCR_RESTRICT b, float* c, index_t ldc,
-                  int, int n, float alpha, float beta) {
+  static void run(index_t kc, const float* NNOCR_RESTRICT a, const float* NNOCR_RESTRICT b, index_t ldb,
+                  float* c, index_t ldc, int, int n, float alpha, float beta) {
     float32x4_t acc[M][3];
 #pragma GCC unroll 8
     for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
@@ -34,7 +34,7 @@ struct GemmMicro {
         acc[i][2] = vfmaq_f32(acc[i][2], ai, b2);
       }
       a += kGemmMr;
-      b += kGemmNr;
+      b += ldb;
     }
     const float32x4_t va = vdupq_n_f32(alpha), vb = vdupq_n_f32(beta);
     for (int i = 0; i < M; ++i) {

@@ -10,12 +10,14 @@
 
 namespace nnocr::kernels::detail {
 
-// C[m x n] = alpha * (packed A panel) * (packed B panel) + beta * C, with
-// m <= mr and n <= nr. The A panel holds kc groups of mr values (one per
-// row), the B panel kc groups of nr values; both are zero-padded. When
-// beta == 0, C is not read.
-using GemmMicroKernel = void (*)(index_t kc, const float* a, const float* b, float* c, index_t ldc, int m, int n,
-                                 float alpha, float beta);
+// C[m x n] = alpha * (A panel) * (B panel) + beta * C, with m <= mr and
+// n <= nr. The packed A panel holds kc groups of mr values (one per row,
+// zero-padded); the B panel holds kc groups of nr values, ldb apart: nr for
+// a packed (zero-padded) panel, or B's own row stride when the driver reads
+// full-width panels of a non-transposed B in place. When beta == 0, C is
+// not read.
+using GemmMicroKernel = void (*)(index_t kc, const float* a, const float* b, index_t ldb, float* c, index_t ldc,
+                                 int m, int n, float alpha, float beta);
 
 // y[i] = alpha * sum_k mat[i*ld + k] * x[k] + beta * y[i], for i < rows.
 using GemvRowsKernel = void (*)(index_t rows, index_t k, const float* mat, index_t ld, const float* x, float* y,
@@ -42,10 +44,10 @@ struct RowSpecialised {
   static constexpr std::array<GemmMicroKernel, MR> make(std::integer_sequence<int, I...>) {
     return {&Kernel<I + 1>::run...};
   }
-  static void run(index_t kc, const float* a, const float* b, float* c, index_t ldc, int m, int n, float alpha,
-                  float beta) {
+  static void run(index_t kc, const float* a, const float* b, index_t ldb, float* c, index_t ldc, int m, int n,
+                  float alpha, float beta) {
     static constexpr std::array<GemmMicroKernel, MR> table = make(std::make_integer_sequence<int, MR>{});
-    table[static_cast<std::size_t>(m - 1)](kc, a, b, c, ldc, m, n, alpha, beta);
+    table[static_cast<std::size_t>(m - 1)](kc, a, b, ldb, c, ldc, m, n, alpha, beta);
   }
 };
 

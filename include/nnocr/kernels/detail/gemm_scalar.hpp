@@ -12,14 +12,14 @@ inline constexpr int kGemmMr = 4, kGemmNr = 8;
 
 template <int M>
 struct GemmMicro {
-  static void run(index_t kc, const float* a, const float* b, float* c, index_t ldc, int, int n, float alpha,
-                  float beta) {
+  static void run(index_t kc, const float* a, const float* b, index_t ldb, float* c, index_t ldc, int, int n,
+                  float alpha, float beta) {
     float acc[M][kGemmNr] = {};
     for (index_t k = 0; k < kc; ++k) {
       for (int i = 0; i < M; ++i)
         for (int j = 0; j < kGemmNr; ++j) acc[i][j] += a[i] * b[j];
       a += kGemmMr;
-      b += kGemmNr;
+      b += ldb;
     }
     for (int i = 0; i < M; ++i) {
       float* ci = c + i * ldc;

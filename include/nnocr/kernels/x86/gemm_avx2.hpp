@@ -26,13 +26,13 @@ NNOCR_TARGET_AVX2 NNOCR_ALWAYS_INLINE __m256i lane_mask(int n) {
 template <int M>
 struct GemmMicro {
   NNOCR_TARGET_AVX2 static void run(index_t kc, const float* NNOCR_RESTRICT a, const float* NNOCR_RESTRICT b,
-                                    float* c, index_t ldc, int, int n, float alpha, float beta) {
+                                    index_t ldb, float* c, index_t ldc, int, int n, float alpha, float beta) {
     __m256 c0[M], c1[M];
 #pragma GCC unroll 6
     for (int i = 0; i < M; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
 #pragma GCC unroll 4
     for (index_t k = 0; k < kc; ++k) {
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
       for (int i = 0; i < M; ++i) {
         const __m256 ai = _mm256_broadcast_ss(a + i);
@@ -40,7 +40,7 @@ struct GemmMicro {
         c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
       }
       a += kGemmMr;
-      b += kGemmNr;
+      b += ldb;
     }
     const __m256i m0 = lane_mask(n), m1 = lane_mask(n - 8);
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);

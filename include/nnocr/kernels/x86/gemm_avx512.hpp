@@ -30,7 +30,7 @@ NNOCR_TARGET_AVX512 NNOCR_ALWAYS_INLINE __mmask16 column_mask(int n) {
 template <int M>
 struct GemmMicro {
   NNOCR_TARGET_AVX512 static void run(index_t kc, const float* NNOCR_RESTRICT a, const float* NNOCR_RESTRICT b,
-                                      float* c, index_t ldc, int, int n, float alpha, float beta) {
+                                      index_t ldb, float* c, index_t ldc, int, int n, float alpha, float beta) {
     __m512 c0[M], c1[M];
 #pragma GCC unroll 12
     for (int i = 0; i < M; ++i) {
@@ -41,7 +41,7 @@ struct GemmMicro {
     }
 #pragma GCC unroll 4
     for (index_t k = 0; k < kc; ++k) {
-      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
       for (int i = 0; i < M; ++i) {
         const __m512 ai = _mm512_set1_ps(a[i]);
@@ -49,7 +49,7 @@ struct GemmMicro {
         c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
       }
       a += kGemmMr;
-      b += kGemmNr;
+      b += ldb;
     }
     const __mmask16 m0 = column_mask(n), m1 = column_mask(n - 16);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
