@@ -2,8 +2,9 @@
 #pragma once
 
 #include "core/core.hpp"
+#include "image/image_all.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/peak.hpp"
 #include "simd/simd.hpp"
 #include "version.hpp"
-#include "kernels/peak.hpp"

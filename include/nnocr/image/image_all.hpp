@@ -1,0 +1,9 @@
+// image_all.hpp — everything in image/ that exists so far.
+#pragma once
+
+#include "binarize.hpp"
+#include "color.hpp"
+#include "components.hpp"
+#include "image.hpp"
+#include "pnm.hpp"
+#include "resize.hpp"
