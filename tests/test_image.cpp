@@ -174,3 +174,57 @@ TEST_CASE("connected components: 8-connectivity, boxes, pixel counts") {
   CHECK(cc.labels[0] == 0);
   CHECK(cc.labels[1] == -1);
 }
+
+TEST_CASE("Gaussian blur: constant stays, impulse spreads symmetrically and keeps its mass") {
+  Image flat(9, 9, 1, 77);
+  Image b = gaussian_blur(flat, 1.5);
+  for (int i = 0; i < 81; ++i) REQUIRE(b.data()[i] == 77);
+  Image dot(21, 21, 1, 0);
+  dot.at(10, 10) = 255;
+  Image spread = gaussian_blur(dot, 1.0);
+  CHECK(spread.at(10, 10) < 255);
+  CHECK(spread.at(9, 10) == spread.at(11, 10));
+  CHECK(spread.at(10, 8) == spread.at(12, 10));
+  int mass = 0;
+  for (int i = 0; i < 21 * 21; ++i) mass += spread.data()[i];
+  CHECK(std::abs(mass - 255) < 12);  // rounding of each pixel
+  CHECK_THROWS_AS(gaussian_blur(dot, 0.0), Error);
+}
+
+TEST_CASE("median filter removes salt-and-pepper noise and keeps edges") {
+  Image img(12, 12, 1, 200);
+  for (int y = 0; y < 12; ++y)
+    for (int x = 6; x < 12; ++x) img.at(x, y) = 20;  // a vertical edge
+  img.at(2, 3) = 0;    // pepper on the light side
+  img.at(9, 8) = 255;  // salt on the dark side
+  Image m = median_filter(img, 1);
+  CHECK(m.at(2, 3) == 200);
+  CHECK(m.at(9, 8) == 20);
+  CHECK(m.at(5, 5) == 200);  // the edge stays where it was
+  CHECK(m.at(6, 5) == 20);
+}
+
+TEST_CASE("crop, pad and to_tensor") {
+  Image img(5, 4, 1);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 5; ++x) img.at(x, y) = static_cast<std::uint8_t>(10 * y + x);
+  Image c = crop(img, {1, 2, 3, 2});
+  CHECK(c.width() == 3);
+  CHECK(c.at(0, 0) == 21);
+  CHECK(c.at(2, 1) == 33);
+  CHECK_THROWS_AS(crop(img, {3, 0, 3, 1}), Error);
+  Image p = pad(c, 2, 1, 0, 3, 255);
+  CHECK(p.width() == 5);
+  CHECK(p.height() == 6);
+  CHECK(p.at(0, 0) == 255);
+  CHECK(p.at(2, 1) == 21);
+  Tensor<float> t = to_tensor(img, 0.5f, 0.5f);
+  CHECK(t.shape() == Shape{1, 4, 5});
+  CHECK(t(0, 3, 4) == doctest::Approx((34 / 255.0 - 0.5) / 0.5));
+  Image rgb(2, 1, 3);
+  rgb.at(1, 0, 2) = 255;
+  Tensor<float> tr = to_tensor(rgb);
+  CHECK(tr.shape() == Shape{3, 1, 2});
+  CHECK(tr(2, 0, 1) == 1.0f);
+  CHECK(tr(0, 0, 1) == 0.0f);
+}
