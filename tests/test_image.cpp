@@ -1,6 +1,10 @@
 #include "test_util.hpp"
 
+#include <nnocr/core/rng.hpp>
 #include <nnocr/image/image_all.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 #include <string>
 #include <vector>
@@ -227,4 +231,49 @@ TEST_CASE("crop, pad and to_tensor") {
   CHECK(tr.shape() == Shape{3, 1, 2});
   CHECK(tr(2, 0, 1) == 1.0f);
   CHECK(tr(0, 0, 1) == 0.0f);
+}
+
+namespace {
+
+// A synthetic page: lines of dark "words" (blocks of varying width) on
+// white, the layout statistics of printed text without needing a font.
+Image synthetic_page(int width, int height, std::uint64_t seed) {
+  Image page(width, height, 1, 255);
+  Rng rng(seed);
+  for (int top = 40; top + 14 < height - 40; top += 28) {
+    int x = 40 + static_cast<int>(rng.uniform_int(0, 30));
+    while (x < width - 80) {
+      const int word = static_cast<int>(rng.uniform_int(15, 70));
+      for (int y = top; y < top + 12; ++y)
+        for (int i = x; i < std::min(width - 40, x + word); ++i)
+          if (rng.uniform() < 0.55f) page.at(i, y) = 0;  // strokes, not solid bars
+      x += word + static_cast<int>(rng.uniform_int(8, 16));
+    }
+  }
+  return page;
+}
+
+}  // namespace
+
+TEST_CASE("rotate: zero is the identity, a quarter turn moves pixels where expected") {
+  Image img(5, 5, 1, 255);
+  img.at(4, 2) = 0;  // right of centre
+  Image same = rotate(img, 0.0);
+  CHECK(std::equal(img.data(), img.data() + 25, same.data()));
+  Image quarter = rotate(img, 90.0);  // counter-clockwise: right of centre goes above it
+  CHECK(quarter.at(2, 0) == 0);
+  CHECK(quarter.at(4, 2) == 255);
+}
+
+TEST_CASE("deskew: the skew of a rotated page is found within 0.3 degrees") {
+  const Image page = synthetic_page(900, 700, 17);
+  CHECK(std::fabs(estimate_skew(page)) <= 0.1);
+  for (double angle : {-7.5, -2.0, 0.6, 3.0, 9.0}) {
+    CAPTURE(angle);
+    const Image tilted = rotate(page, angle);
+    CHECK(std::fabs(estimate_skew(tilted) - angle) <= 0.3);
+  }
+  const Image straight = deskew(rotate(page, 4.0));
+  CHECK(std::fabs(estimate_skew(straight)) <= 0.3);
+  CHECK(estimate_skew(Image(50, 50, 1, 255)) == 0.0);  // no ink
 }

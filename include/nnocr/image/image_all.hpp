@@ -4,6 +4,7 @@
 #include "binarize.hpp"
 #include "color.hpp"
 #include "components.hpp"
+#include "deskew.hpp"
 #include "filter.hpp"
 #include "geometry.hpp"
 #include "image.hpp"
