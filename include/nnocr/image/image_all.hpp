@@ -8,6 +8,7 @@
 #include "filter.hpp"
 #include "geometry.hpp"
 #include "image.hpp"
+#include "io.hpp"
 #include "normalize.hpp"
 #include "pnm.hpp"
 #include "resize.hpp"
