@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install_deps.sh
-install_missing cmake g++ ninja-build make
+install_missing cmake g++ ninja-build make libstb-dev
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_BUILD_TESTS=OFF -DNNOCR_BUILD_BENCH=OFF \
   -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build -j "$(build_jobs)"
