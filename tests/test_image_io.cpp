@@ -3,6 +3,9 @@
 #include "test_util.hpp"
 
 #include <nnocr/image/io.hpp>
+#include <nnocr/image/write.hpp>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <string>
@@ -138,4 +141,23 @@ TEST_CASE("read_image: missing files and directories") {
   const Image img = read_image(path);
   CHECK(img.at(1, 0) == 9);
   std::remove(path.c_str());
+}
+
+TEST_CASE("write_image: PNG and PGM round trips, written atomically") {
+  Image img(19, 7, 3);
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 19; ++x)
+      for (int k = 0; k < 3; ++k) img.at(x, y, k) = static_cast<std::uint8_t>(x * 13 + y * 7 + k * 50);
+  for (const std::string path : {"nnocr_test_write.png", "nnocr_test_write.ppm"}) {
+    CAPTURE(path);
+    write_image(img, path);
+    const Image back = read_image(path);
+    REQUIRE(back.channels() == 3);
+    CHECK(std::equal(img.data(), img.data() + 19 * 7 * 3, back.data()));
+    std::FILE* tmp = std::fopen((path + ".tmp-nnocr").c_str(), "rb");
+    CHECK(tmp == nullptr);  // no temporary left behind
+    if (tmp) std::fclose(tmp);
+    std::remove(path.c_str());
+  }
+  CHECK_THROWS_AS(write_image(img, "/nonexistent/dir/out.png"), Error);
 }

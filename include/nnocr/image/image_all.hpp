@@ -12,3 +12,4 @@
 #include "normalize.hpp"
 #include "pnm.hpp"
 #include "resize.hpp"
+#include "write.hpp"
