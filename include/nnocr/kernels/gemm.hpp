@@ -84,8 +84,9 @@ inline AlignedBuffer<float>& thread_scratch(int which) {
   return buffers[which];
 }
 
-// dst[k * stride + r] = src[r * ld + k] for r < lines, k < kb: the packing
-// step that gathers one value from each of several rows. Blocks of 4 x 4 are
+// dst[k * stride + r] = src[r * ld + k] for r < lines, k < kb, and 0 for
+// lines <= r < stride (the zero padding of a ragged panel): the packing step
+// that gathers one value from each of several rows. Blocks of 4 x 4 are
 // transposed in registers with the baseline vector unit (SSE on x86-64, NEON
 // on AArch64), which is several times faster than a strided scalar gather.
 inline void gather_transpose(const float* src, index_t ld, int lines, index_t kb, float* dst, int stride) {
@@ -133,6 +134,8 @@ inline void gather_transpose(const float* src, index_t ld, int lines, index_t kb
     const float* s = src + r * ld;
     for (index_t k = 0; k < kb; ++k) dst[k * stride + r] = s[k];
   }
+  if (lines < stride)
+    for (index_t k = 0; k < kb; ++k) std::fill(dst + k * stride + lines, dst + (k + 1) * stride, 0.0f);
 }
 
 // op(A)[i0:i0+mb, p0:p0+kb] into panels of MR rows: panel q holds, for each
@@ -150,9 +153,6 @@ inline void pack_a(const float* A, index_t lda, bool trans, index_t i0, index_t 
       }
     } else {  // op(A)(i, k) = A[i][k]: gather one value from each row
       gather_transpose(A + (i0 + q) * lda + p0, lda, rows, kb, dst, mr);
-      if (rows < mr)
-        for (index_t k = 0; k < kb; ++k)
-          for (int r = rows; r < mr; ++r) dst[k * mr + r] = 0.0f;
     }
     dst += kb * mr;
   }
@@ -173,9 +173,6 @@ inline void pack_b(const float* B, index_t ldb, bool trans, index_t p0, index_t 
       }
     } else {  // op(B)(k, j) = B[j][k]
       gather_transpose(B + (j0 + j) * ldb + p0, ldb, cols, kb, d, nr);
-      if (cols < nr)
-        for (index_t k = 0; k < kb; ++k)
-          for (int c = cols; c < nr; ++c) d[k * nr + c] = 0.0f;
     }
   }
 }
@@ -241,13 +238,23 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
   // panels of a non-transposed B are read in place, ldb apart; only a ragged
   // last panel is packed.
   const bool direct_b = !tb && M <= 4 * mr;
+  // Equal K blocks (576 = 3 x 192, not 256 + 256 + 64): a short last block
+  // would pay a full pass over C for little arithmetic.
+  const index_t kblocks = (K + kc - 1) / kc;
+  const index_t kstep = (K + kblocks - 1) / kblocks;
+  // Row blocks come in a multiple of the thread count where M allows, and
+  // hold equal numbers of MR-row tiles (+-1), so that threads finish
+  // together (1024 rows on 2 threads: 6 blocks of 14-15 tiles, not 5 of 20
+  // and one idle thread a sixth of the time). Each C element sums its
+  // products in the same order whatever the blocks.
+  const index_t tiles = (M + mr - 1) / mr;
+  index_t mblocks = (M + mc - 1) / mc;
+  if (threads > 1) mblocks = std::min(tiles, (mblocks + threads - 1) / threads * threads);
+  auto block_row = [&](index_t ib) { return std::min(M, ib * tiles / mblocks * mr); };
 
   for (index_t jc = 0; jc < N; jc += nc) {
     const index_t nb = std::min(nc, N - jc);
     const index_t panels = (nb + nr - 1) / nr;
-    // Equal K blocks (576 = 3 x 192, not 256 + 256 + 64): a short last block
-    // would pay a full pass over C for little arithmetic.
-    const index_t kstep = (K + (K + kc - 1) / kc - 1) / ((K + kc - 1) / kc);
     for (index_t pc = 0; pc < K; pc += kstep) {
       const index_t kb = std::min(kstep, K - pc);
       const float beta_block = pc == 0 ? beta : 1.0f;
@@ -261,16 +268,8 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
         pack_panels(0, panels);
       }
 
-      // Work items: (row block, group of panels). Row blocks come in a
-      // multiple of the thread count where M allows, and hold equal numbers
-      // of MR-row tiles (+-1), so that threads finish together (1024 rows on
-      // 2 threads: 6 blocks of 14-15 tiles, not 5 of 20 and one idle thread
-      // a sixth of the time). With few row blocks the panels are split too.
-      // Either way each C element sums its products in the same order.
-      const index_t tiles = (M + mr - 1) / mr;
-      index_t mblocks = (M + mc - 1) / mc;
-      if (threads > 1) mblocks = std::min(tiles, (mblocks + threads - 1) / threads * threads);
-      auto block_row = [&](index_t ib) { return std::min(M, ib * tiles / mblocks * mr); };
+      // Work items: (row block, group of panels). With few row blocks the
+      // panels are split too, so every thread has work.
       index_t groups = 1;
       if (threads > 1 && mblocks < 2 * threads)
         groups = std::min<index_t>(panels, (2 * threads + mblocks - 1) / mblocks);

@@ -11,6 +11,7 @@
 #if NNOCR_ARCH_X86_64
 #include <immintrin.h>
 
+#include "../../simd/x86/vec_avx2.hpp"
 #include "../detail/gemm_arch.hpp"
 
 namespace nnocr::kernels::avx2 {
@@ -18,10 +19,7 @@ namespace nnocr::kernels::avx2 {
 inline constexpr int kGemmMr = 6, kGemmNr = 16;
 
 // Lanes [0, n) set, for masked loads and stores of 8 floats.
-NNOCR_TARGET_AVX2 NNOCR_ALWAYS_INLINE __m256i lane_mask(int n) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
-}
+NNOCR_TARGET_AVX2 NNOCR_ALWAYS_INLINE __m256i lane_mask(int n) { return simd::VecAvx2::prefix_mask(n); }
 
 template <int M>
 struct GemmMicro {

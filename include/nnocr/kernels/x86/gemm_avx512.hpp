@@ -15,6 +15,7 @@
 #if NNOCR_ARCH_X86_64
 #include <immintrin.h>
 
+#include "../../simd/x86/vec_avx512.hpp"
 #include "../detail/gemm_arch.hpp"
 
 NNOCR_AVX512_DIAGNOSTICS_PUSH
@@ -23,9 +24,8 @@ namespace nnocr::kernels::avx512 {
 
 inline constexpr int kGemmMr = 12, kGemmNr = 32;
 
-NNOCR_TARGET_AVX512 NNOCR_ALWAYS_INLINE __mmask16 column_mask(int n) {
-  return static_cast<__mmask16>(n >= 16 ? 0xffffu : n <= 0 ? 0u : (1u << n) - 1u);
-}
+// Lanes [0, n) of 16, for masked loads and stores (n may be <= 0 or > 16).
+NNOCR_TARGET_AVX512 NNOCR_ALWAYS_INLINE __mmask16 column_mask(int n) { return simd::VecAvx512::prefix_mask(n); }
 
 template <int M>
 struct GemmMicro {
