@@ -2,6 +2,7 @@
 // Debian's stb_image_write, then damaged in the ways real files are.
 #include "test_util.hpp"
 
+#include <nnocr/image/detail/stb_diagnostics.hpp>
 #include <nnocr/image/io.hpp>
 #include <nnocr/image/write.hpp>
 
@@ -11,25 +12,11 @@
 #include <string>
 #include <vector>
 
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wunused-function"
-#pragma clang diagnostic ignored "-Wmissing-field-initializers"
-#pragma clang diagnostic ignored "-Wsign-compare"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#endif
+NNOCR_STB_DIAGNOSTICS_PUSH
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+NNOCR_STB_DIAGNOSTICS_POP
 
 using namespace nnocr;
 using namespace nnocr::image;

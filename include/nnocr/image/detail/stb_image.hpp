@@ -25,6 +25,7 @@
 #include <cstdlib>
 
 #include "../../core/config.hpp"
+#include "stb_diagnostics.hpp"
 #if NNOCR_ARCH_X86_64
 #include <emmintrin.h>
 #endif
@@ -66,37 +67,13 @@ inline void* stbi_realloc_capped(void* p, std::size_t n) {
 #define STBI_REALLOC(p, n) ::nnocr::image::detail::stbi_realloc_capped(p, n)
 #define STBI_FREE(p) std::free(p)
 
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wunused-function"
-#pragma clang diagnostic ignored "-Wsign-compare"
-#pragma clang diagnostic ignored "-Wunused-parameter"
-#pragma clang diagnostic ignored "-Wmissing-field-initializers"
-#pragma clang diagnostic ignored "-Wimplicit-fallthrough"
-#pragma clang diagnostic ignored "-Wunused-but-set-variable"
-#pragma clang diagnostic ignored "-Wdeprecated-declarations"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wtype-limits"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#endif
+NNOCR_STB_DIAGNOSTICS_PUSH
 
 namespace nnocr::image::detail::stb {
 #include <stb/stb_image.h>
 }  // namespace nnocr::image::detail::stb
 
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+NNOCR_STB_DIAGNOSTICS_POP
 
 #undef STBI_NO_STDIO
 #undef STBI_NO_HDR

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stb_diagnostics.hpp"
+
 #pragma push_macro("INCLUDE_STB_IMAGE_WRITE_H")
 #pragma push_macro("STBIWDEF")
 #pragma push_macro("STB_IMAGE_WRITE_STATIC")
@@ -18,29 +20,13 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
 
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wunused-function"
-#pragma clang diagnostic ignored "-Wmissing-field-initializers"
-#pragma clang diagnostic ignored "-Wsign-compare"
-#pragma clang diagnostic ignored "-Wunused-parameter"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#endif
+NNOCR_STB_DIAGNOSTICS_PUSH
 
 namespace nnocr::image::detail::stbw {
 #include <stb/stb_image_write.h>
 }  // namespace nnocr::image::detail::stbw
 
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+NNOCR_STB_DIAGNOSTICS_POP
 
 #undef STBI_WRITE_NO_STDIO
 #pragma pop_macro("STB_IMAGE_WRITE_IMPLEMENTATION")
