@@ -264,7 +264,8 @@ class Tensor {
  public:
   using value_type = T;
 
-  Tensor() = default;
+  // An empty tensor of shape [0] (not a scalar: a scalar has shape [] and one element).
+  Tensor() : shape_{0} {}
   // A zero-filled tensor.
   explicit Tensor(const Shape& shape) : shape_(shape), storage_(shape.numel()) {}
   Tensor(const Shape& shape, const T& value) : Tensor(shape) { fill(value); }
@@ -288,6 +289,9 @@ class Tensor {
   T* end() { return data() + numel(); }
   const T* begin() const { return data(); }
   const T* end() const { return data() + numel(); }
+  // Flat (row-major) element i; unchecked, like std::vector's operator[].
+  T& operator[](index_t i) { return data()[i]; }
+  const T& operator[](index_t i) const { return data()[i]; }
 
   const Shape& shape() const { return shape_; }
   Strides strides() const { return contiguous_strides(shape_); }

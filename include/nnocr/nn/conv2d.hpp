@@ -1,0 +1,216 @@
+// conv2d.hpp — 2-D convolution (cross-correlation, as in every DL framework)
+// with stride, padding, dilation and groups; forward and backward.
+//
+// Layout: x [N, C, H, W], weight [Cout, C/groups, kh, kw], bias [Cout],
+// y [N, Cout, Ho, Wo] with Ho = (H + 2 ph - dh (kh - 1) - 1) / sh + 1.
+//   y[n, o, p] = b[o] + sum_{c, i, j} W[o, c, i, j] x[n, g(o) C/G + c, p_y sh - ph + i dh, p_x sw - pw + j dw]
+// Per image and group this is one GEMM on the im2col matrix (kernels/conv.hpp):
+//   forward   Y_g  = W_g [Cout/G, K] * cols_g [K, P]            (K = C/G kh kw, P = Ho Wo)
+//   backward  dW_g += dY_g [Cout/G, P] * cols_g^T,  db += row sums of dY
+//             dcols = W_g^T * dY_g,  dx = col2im(dcols)
+// A 1x1, stride-1, unpadded convolution uses x itself as cols.
+// Threads: images run in parallel (each GEMM on one thread). Weight
+// gradients are summed per fixed chunk of images and the chunks added in
+// order, so the result does not depend on the thread count.
+// Initialisation as PyTorch: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "../core/aligned.hpp"
+#include "../core/rng.hpp"
+#include "../core/thread_pool.hpp"
+#include "../kernels/conv.hpp"
+#include "../kernels/gemm.hpp"
+#include "module.hpp"
+
+namespace nnocr::nn {
+
+struct Conv2dConfig {
+  index_t in_channels = 1, out_channels = 1;
+  Size2 kernel = 3, stride = 1, padding = 0, dilation = 1;
+  index_t groups = 1;
+  bool bias = true;
+};
+
+namespace detail {
+
+inline AlignedBuffer<float>& layer_scratch(int which) {
+  thread_local AlignedBuffer<float> buffers[2];
+  return buffers[which];
+}
+
+// Chunks of images over which weight gradients are summed: a function of
+// the batch size only (never of the thread count).
+inline index_t gradient_chunks(index_t batch) { return std::min<index_t>(batch, 8); }
+
+}  // namespace detail
+
+class Conv2d : public Layer {
+ public:
+  Parameter weight, bias;
+
+  Conv2d(const Conv2dConfig& config, Rng& rng) : config_(config) {
+    const auto& c = config_;
+    NNOCR_CHECK(c.in_channels > 0 && c.out_channels > 0 && c.groups > 0, "Conv2d: channels (", c.in_channels, ", ",
+                c.out_channels, ") and groups (", c.groups, ") must be positive");
+    NNOCR_CHECK(c.in_channels % c.groups == 0 && c.out_channels % c.groups == 0, "Conv2d: groups=", c.groups,
+                " must divide in_channels=", c.in_channels, " and out_channels=", c.out_channels);
+    NNOCR_CHECK(c.kernel.h > 0 && c.kernel.w > 0 && c.stride.h > 0 && c.stride.w > 0 && c.dilation.h > 0 &&
+                    c.dilation.w > 0 && c.padding.h >= 0 && c.padding.w >= 0,
+                "Conv2d: kernel, stride and dilation must be positive and padding non-negative");
+    weight.reset({c.out_channels, c.in_channels / c.groups, c.kernel.h, c.kernel.w});
+    register_parameter("weight", weight);
+    if (c.bias) {
+      bias.reset({c.out_channels}, false);
+      register_parameter("bias", bias);
+    }
+    const float bound = 1.0f / std::sqrt(static_cast<float>(c.in_channels / c.groups * c.kernel.h * c.kernel.w));
+    for (float& v : weight.value) v = rng.uniform(-bound, bound);
+    if (c.bias)
+      for (float& v : bias.value) v = rng.uniform(-bound, bound);
+  }
+
+  const Conv2dConfig& config() const { return config_; }
+  std::string kind() const override { return "Conv2d"; }
+  std::string describe() const override {
+    const auto& c = config_;
+    return "Conv2d(" + std::to_string(c.in_channels) + ", " + std::to_string(c.out_channels) +
+           ", kernel=" + c.kernel.str() + ", stride=" + c.stride.str() + ", padding=" + c.padding.str() +
+           (c.dilation.h != 1 || c.dilation.w != 1 ? ", dilation=" + c.dilation.str() : "") +
+           (c.groups != 1 ? ", groups=" + std::to_string(c.groups) : "") + (c.bias ? "" : ", bias=false") + ")";
+  }
+
+  Tensor<float> forward(const Tensor<float>& x) override {
+    Tensor<float> y = infer(x);
+    input_ = x;
+    return y;
+  }
+
+  Tensor<float> infer(const Tensor<float>& x) const override {
+    const kernels::Conv2dGeometry g = geometry(x);
+    const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
+    const index_t P = g.col_cols(), K = g.col_rows();
+    Tensor<float> y({N, Cout, g.out_height(), g.out_width()});
+    const float* w = weight.value.data();
+    parallel_for(N, 1, [&](index_t n0, index_t n1) {
+      float* cols = nullptr;
+      if (!g.is_pointwise()) {
+        detail::layer_scratch(0).reserve_discard(K * P);
+        cols = detail::layer_scratch(0).data();
+      }
+      for (index_t n = n0; n < n1; ++n)
+        for (index_t grp = 0; grp < G; ++grp) {
+          const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
+          const float* b = xin;
+          if (cols) {
+            kernels::im2col(g, xin, cols);
+            b = cols;
+          }
+          float* out = y.data() + (n * Cout + grp * Cg) * P;
+          kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, P, K, 1.0f, w + grp * Cg * K, K, b, P, 0.0f,
+                         out, P);
+          if (config_.bias)
+            for (index_t o = 0; o < Cg; ++o) {
+              const float bo = bias.value[grp * Cg + o];
+              float* row = out + o * P;
+              for (index_t p = 0; p < P; ++p) row[p] += bo;
+            }
+        }
+    });
+    return y;
+  }
+
+  Tensor<float> backward(const Tensor<float>& grad_y) override {
+    NNOCR_CHECK(!input_.empty(), "Conv2d::backward called without a forward");
+    const Tensor<float>& x = input_;
+    const kernels::Conv2dGeometry g = geometry(x);
+    const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
+    const index_t P = g.col_cols(), K = g.col_rows();
+    nn::detail::check_same_shape("Conv2d", Shape{N, Cout, g.out_height(), g.out_width()}, grad_y);
+
+    Tensor<float> dx(x.shape(), 0.0f);
+    const index_t chunks = detail::gradient_chunks(N), per_chunk = (N + chunks - 1) / chunks;
+    const index_t wsize = weight.numel();
+    Tensor<float> dw_parts({chunks, wsize + Cout}, 0.0f);
+    const float* w = weight.value.data();
+    parallel_for(chunks, 1, [&](index_t k0, index_t k1) {
+      AlignedBuffer<float>& cols_buf = detail::layer_scratch(0);
+      AlignedBuffer<float>& dcols_buf = detail::layer_scratch(1);
+      cols_buf.reserve_discard(K * P);
+      dcols_buf.reserve_discard(K * P);
+      for (index_t k = k0; k < k1; ++k) {
+        float* dw = dw_parts.data() + k * (wsize + Cout);
+        float* db = dw + wsize;
+        for (index_t n = k * per_chunk; n < std::min(N, (k + 1) * per_chunk); ++n)
+          for (index_t grp = 0; grp < G; ++grp) {
+            const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
+            float* dxin = dx.data() + (n * C + grp * g.channels) * H * W;
+            const float* dy = grad_y.data() + (n * Cout + grp * Cg) * P;
+            const float* cols = xin;
+            if (!g.is_pointwise()) {
+              kernels::im2col(g, xin, cols_buf.data());
+              cols = cols_buf.data();
+            }
+            kernels::sgemm(kernels::Trans::no, kernels::Trans::yes, Cg, K, P, 1.0f, dy, P, cols, P, 1.0f,
+                           dw + grp * Cg * K, K);
+            if (g.is_pointwise()) {
+              kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, P, Cg, 1.0f, w + grp * Cg * K, K, dy, P,
+                             1.0f, dxin, P);
+            } else {
+              kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, P, Cg, 1.0f, w + grp * Cg * K, K, dy, P,
+                             0.0f, dcols_buf.data(), P);
+              kernels::col2im_add(g, dcols_buf.data(), dxin);
+            }
+            for (index_t o = 0; o < Cg; ++o) {
+              float s = 0.0f;
+              for (index_t p = 0; p < P; ++p) s += dy[o * P + p];
+              db[grp * Cg + o] += s;
+            }
+          }
+      }
+    });
+    for (index_t k = 0; k < chunks; ++k) {
+      const float* part = dw_parts.data() + k * (wsize + Cout);
+      float* gw = weight.grad.data();
+      for (index_t i = 0; i < wsize; ++i) gw[i] += part[i];
+      if (config_.bias)
+        for (index_t o = 0; o < Cout; ++o) bias.grad[o] += part[wsize + o];
+    }
+    return dx;
+  }
+
+ private:
+  kernels::Conv2dGeometry geometry(const Tensor<float>& x) const {
+    nn::detail::check_rank("Conv2d", x, 4, "[N, C, H, W]");
+    NNOCR_CHECK(x.size(1) == config_.in_channels, "Conv2d: expected input [N, C, H, W] with C = ",
+                config_.in_channels, ", got ", x.shape().str());
+    kernels::Conv2dGeometry g;
+    g.channels = config_.in_channels / config_.groups;
+    g.height = x.size(2);
+    g.width = x.size(3);
+    g.kernel_h = config_.kernel.h;
+    g.kernel_w = config_.kernel.w;
+    g.stride_h = config_.stride.h;
+    g.stride_w = config_.stride.w;
+    g.pad_h = config_.padding.h;
+    g.pad_w = config_.padding.w;
+    g.dilation_h = config_.dilation.h;
+    g.dilation_w = config_.dilation.w;
+    const index_t span_h = config_.dilation.h * (config_.kernel.h - 1) + 1;
+    const index_t span_w = config_.dilation.w * (config_.kernel.w - 1) + 1;
+    NNOCR_CHECK(g.height + 2 * g.pad_h >= span_h && g.width + 2 * g.pad_w >= span_w, "Conv2d: input ",
+                x.shape().str(), " padded by ", config_.padding.str(), " is smaller than the kernel span ", span_h,
+                "x", span_w);
+    return g;
+  }
+
+  Conv2dConfig config_;
+  Tensor<float> input_;
+};
+
+}  // namespace nnocr::nn
