@@ -2,18 +2,25 @@
 //
 //   nnocr --version                 version, ISA in use and why, threads
 //   nnocr bench [--seconds S]       kernel speed on this CPU (GEMM, vector math)
+//   nnocr synth --out DIR --count N synthetic text lines as a ground-truth folder
 //   nnocr <command> --help          help for one command
 //
 // Every command takes --threads N (default: NNOCR_THREADS, else all cores)
 // and --isa NAME (default: NNOCR_ISA, else the best this CPU has).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include <nnocr/data/synth.hpp>
+#include <nnocr/image/write.hpp>
 #include <nnocr/nnocr.hpp>
 
 #include "cli_args.hpp"
@@ -147,6 +154,128 @@ int run_bench(const cli::Args& args) {
   return 0;
 }
 
+// An integer flag value in [lo, hi]; anything else is an error naming the flag.
+long long parse_integer(const std::string& text, const char* flag, long long lo, long long hi) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  NNOCR_CHECK(used == text.size() && !text.empty() && v >= lo && v <= hi, flag, ": expected an integer in [", lo, ", ",
+              hi, "], got '", text, "'");
+  return v;
+}
+
+int run_synth(const cli::Args& args) {
+  NNOCR_CHECK(args.has("--out") && args.has("--count"), "synth: --out DIR and --count N are required (see --help)");
+  const std::string out = args.get("--out");
+  const long long count = parse_integer(args.get("--count"), "--count", 1, 100000000);
+  const auto seed = static_cast<std::uint64_t>(parse_integer(args.get("--seed", "1"), "--seed", 0, 0x7FFFFFFFFFFFFFFFLL));
+  const int height = static_cast<int>(parse_integer(args.get("--height", "32"), "--height", 0, 1000));
+  const int max_chars = static_cast<int>(parse_integer(args.get("--max-chars", "48"), "--max-chars", 1, 1000));
+  const std::string which = args.get("--fonts", "train");
+  NNOCR_CHECK(which == "train" || which == "holdout" || which == "all", "--fonts: expected train, holdout or all, got '",
+              which, "'");
+
+  std::vector<std::string> dirs = data::default_font_dirs();
+  if (args.has("--font-dirs")) {
+    dirs.clear();
+    std::string list = args.get("--font-dirs");
+    for (std::size_t start = 0; start <= list.size();) {
+      const std::size_t comma = std::min(list.find(',', start), list.size());
+      if (comma > start) dirs.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  const auto t_fonts = std::chrono::steady_clock::now();
+  const std::vector<data::FontInfo> found = data::find_system_fonts(dirs);
+  const data::FontSplit split = data::split_fonts(found);
+  const std::vector<data::FontInfo>& chosen = which == "train" ? split.train : which == "holdout" ? split.holdout : found;
+  NNOCR_CHECK(!chosen.empty(), "synth: no ", which == "all" ? "" : which + " ", "fonts found in ", dirs.size(),
+              " font folders (", found.size(), " usable fonts in all); install e.g. fonts-dejavu-core");
+
+  std::vector<std::string> corpus;
+  const std::string corpus_path = args.get("--corpus", data::find_default_corpus());
+  if (corpus_path.empty())
+    std::fprintf(stderr, "nnocr synth: no corpus found (data/corpus/en.txt or $NNOCR_DATA_DIR/corpus/en.txt); "
+                         "using generated text only\n");
+  else
+    corpus = data::load_corpus(corpus_path);
+
+  data::SynthConfig cfg;
+  cfg.fonts = data::font_paths(chosen);
+  cfg.seed = seed;
+  cfg.target_height = height;
+  cfg.max_chars = max_chars;
+  if (args.has("--clean")) {
+    cfg.augment = image::AugmentConfig::none();
+    cfg.clean_fraction = 1;
+    cfg.neighbour_lines = 0;
+  }
+  const data::LineSynthesizer synth(cfg, std::move(corpus));
+  const double font_seconds = seconds_since(t_fonts);
+
+  std::filesystem::create_directories(out);
+  int digits = 6;
+  for (long long n = count - 1; n >= 1000000; n /= 10) ++digits;
+  std::atomic<long long> done{0};
+  std::mutex progress_mutex;
+  std::map<std::string, long long> uses;  // font path -> samples
+  std::vector<std::string> examples;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_print = t0;
+  parallel_for(count, 8, [&](index_t begin, index_t end) {
+    std::map<std::string, long long> local;
+    for (index_t i = begin; i < end; ++i) {
+      const data::SynthSample s = synth.make(static_cast<std::uint64_t>(i));
+      char name[32];
+      std::snprintf(name, sizeof name, "%0*lld", digits, static_cast<long long>(i));
+      const std::string base = (std::filesystem::path(out) / name).string();
+      image::write_image(s.image, base + ".png");
+      const std::string text = s.text + "\n";
+      image::write_file_atomic(base + ".gt.txt", std::vector<std::uint8_t>(text.begin(), text.end()));
+      ++local[s.font];
+      if (i < 5) {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        examples.push_back(std::string(name) + ": " + s.text);
+      }
+      const long long now_done = ++done;
+      std::unique_lock<std::mutex> lock(progress_mutex, std::try_to_lock);
+      if (lock.owns_lock() && (seconds_since(last_print) > 0.25 || now_done == count)) {
+        last_print = std::chrono::steady_clock::now();
+        const double t = seconds_since(t0);
+        std::fprintf(stderr, "\rnnocr synth: %lld/%lld lines (%.0f%%), %.0f lines/s   ", now_done, count,
+                     100.0 * static_cast<double>(now_done) / static_cast<double>(count),
+                     static_cast<double>(now_done) / std::max(t, 1e-9));
+      }
+    }
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    for (const auto& [path, n] : local) uses[path] += n;
+  });
+  const double seconds = seconds_since(t0);
+  std::fprintf(stderr, "\n");
+
+  std::map<std::string, long long> families;
+  for (const auto& [path, n] : uses)
+    for (const auto& f : chosen)
+      if (f.path == path) families[f.family] += n;
+  std::sort(examples.begin(), examples.end());
+  std::printf("nnocr synth: wrote %lld lines to %s (NAME.png + NAME.gt.txt) in %.2f s: %.0f lines/s on %d threads\n",
+              count, out.c_str(), seconds, static_cast<double>(count) / std::max(seconds, 1e-9), num_threads());
+  std::printf(" seed %llu, height %s, %s, fonts: %s set, %zu of %zu usable fonts (%zu families; catalogue %.2f s)\n",
+              static_cast<unsigned long long>(seed), height ? std::to_string(height).c_str() : "as rendered",
+              args.has("--clean") ? "clean (no augmentation)" : "augmented", which.c_str(), synth.fonts().size(),
+              found.size(), families.size(), font_seconds);
+  std::printf(" corpus: %s\n", corpus_path.empty() ? "none (generated text only)" : corpus_path.c_str());
+  std::printf(" lines per family:");
+  for (const auto& [family, n] : families) std::printf(" %s %lld;", family.c_str(), n);
+  std::printf("\n first lines:\n");
+  for (const auto& e : examples) std::printf("  %s\n", e.c_str());
+  return 0;
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"bench", "measure kernel speed on this CPU (GEMM GFLOP/s, vector math)",
@@ -157,6 +286,28 @@ const std::vector<Command>& commands() {
        "  --seconds S   time budget per measurement (default 0.3)\n",
        {{"--seconds", "--threads", "--isa"}, {"--help"}},
        run_bench},
+      {"synth", "write synthetic text lines as a ground-truth folder (PNG + .gt.txt)",
+       "nnocr synth --out DIR --count N [--seed S] [--fonts train|holdout|all] [--clean]\n"
+       "                   [--height H] [--max-chars N] [--corpus FILE] [--font-dirs A,B] [--threads N]\n"
+       "  Renders N text lines with the system's fonts and degrades them like scans and\n"
+       "  photos, writing DIR/000000.png and DIR/000000.gt.txt (the text, one line), ...\n"
+       "  the ground-truth layout Tesseract training uses. Line i depends only on the\n"
+       "  seed and i, whatever the thread count. Shows progress on stderr, then a summary.\n"
+       "  --seed S        random seed (default 1)\n"
+       "  --fonts SET     train (default): fonts outside the held-out designs; holdout:\n"
+       "                  only those (C059/TeX Gyre Schola, URW Gothic/TeX Gyre Adventor,\n"
+       "                  Carlito, Linux Biolinum); all: every usable font\n"
+       "  --clean         no augmentation (clean renderings)\n"
+       "  --height H      line height in pixels (default 32; 0 keeps the rendered size)\n"
+       "  --max-chars N   longest line in characters (default 48)\n"
+       "  --corpus FILE   sentences, one per line (default data/corpus/en.txt, found in\n"
+       "                  $NNOCR_DATA_DIR/corpus or under the working folder)\n"
+       "  --font-dirs A,B font folders to search (default /usr/share/fonts,\n"
+       "                  /usr/local/share/fonts, ~/.fonts, /usr/share/texmf/fonts)\n",
+       {{"--out", "--count", "--seed", "--fonts", "--height", "--max-chars", "--corpus", "--font-dirs", "--threads",
+         "--isa"},
+        {"--help", "--clean"}},
+       run_synth},
   };
   return list;
 }

@@ -5,6 +5,7 @@
 #include "bf16.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "file.hpp"
 #include "init.hpp"
 #include "rng.hpp"
 #include "shape.hpp"

@@ -1,6 +1,7 @@
 // image_all.hpp — everything in image/ that exists so far.
 #pragma once
 
+#include "augment.hpp"
 #include "binarize.hpp"
 #include "color.hpp"
 #include "components.hpp"

@@ -10,12 +10,11 @@
 #include <climits>
 #include <cstring>
 #include <cstdint>
-#include <fstream>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/file.hpp"
 #include "detail/stb_image.hpp"
 #include "image.hpp"
 #include "pnm.hpp"
@@ -96,23 +95,9 @@ inline Image decode_image(const std::uint8_t* data, std::size_t size, const std:
   return img;
 }
 
-// Reads a whole file; errors name the path (missing, a directory, too big).
-inline std::vector<std::uint8_t> read_file(const std::string& path, std::int64_t max_bytes = std::int64_t{1} << 30) {
-  struct stat st {};
-  NNOCR_CHECK(::stat(path.c_str(), &st) == 0, path, ": no such file");
-  NNOCR_CHECK(!S_ISDIR(st.st_mode), path, ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  NNOCR_CHECK(in.good(), path, ": cannot open for reading");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  NNOCR_CHECK(size >= 0, path, ": cannot determine the size");
-  NNOCR_CHECK(size <= max_bytes, path, ": ", size, " bytes exceeds the limit of ", max_bytes);
-  in.seekg(0);
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  if (size > 0) in.read(reinterpret_cast<char*>(bytes.data()), size);
-  NNOCR_CHECK(in.good() || in.eof(), path, ": read error");
-  return bytes;
-}
+// Whole-file reading lives in core/file.hpp; the name stays here for
+// existing callers.
+using nnocr::read_file;
 
 inline Image read_image(const std::string& path, const DecodeOptions& options = {}) {
   const std::vector<std::uint8_t> bytes = read_file(path, options.max_file_bytes);

@@ -3,11 +3,11 @@
 // renamed, so a reader never sees half a file.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/file.hpp"
 #include "detail/stb_image_write.hpp"
 #include "image.hpp"
 #include "pnm.hpp"
@@ -27,19 +27,9 @@ inline std::vector<std::uint8_t> encode_png(const Image& img) {
   return out;
 }
 
-// Writes bytes to `path` atomically (temporary file, flush, rename).
-inline void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp-nnocr";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  NNOCR_CHECK(f != nullptr, path, ": cannot open for writing");
-  const bool wrote = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool flushed = std::fflush(f) == 0;
-  const bool closed = std::fclose(f) == 0;
-  if (!(wrote && flushed && closed) || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": write failed");
-  }
-}
+// Atomic writing lives in core/file.hpp; the name stays here for existing
+// callers.
+using nnocr::write_file_atomic;
 
 // PNG unless the name ends in .pgm, .ppm or .pnm.
 inline void write_image(const Image& img, const std::string& path) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "activation.hpp"
+#include "attention.hpp"
 #include "batchnorm.hpp"
 #include "conv2d.hpp"
 #include "embedding.hpp"
@@ -9,5 +10,8 @@
 #include "linear.hpp"
 #include "module.hpp"
 #include "pool.hpp"
+#include "positional.hpp"
+#include "recurrent.hpp"
 #include "reshape.hpp"
 #include "softmax.hpp"
+#include "transformer.hpp"

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,7 +69,8 @@ class Optimizer {
   NamedParameters params_;
   float lr_;
   std::int64_t steps_ = 0;
-  std::vector<std::pair<std::string, std::vector<Tensor<float>>>> state_;
+  // A deque: add_state() hands out references that must stay valid.
+  std::deque<std::pair<std::string, std::vector<Tensor<float>>>> state_;
 };
 
 struct SgdConfig {

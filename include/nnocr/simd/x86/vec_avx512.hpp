@@ -1,6 +1,8 @@
 // vec_avx512.hpp — 16 floats in a zmm register, AVX-512 F/BW/DQ/VL.
 #pragma once
 
+#include <cstdint>
+
 #include "../../core/config.hpp"
 
 #if NNOCR_ARCH_X86_64

@@ -1,0 +1,6 @@
+// io_all.hpp — every header of nnocr::io.
+#pragma once
+
+#include "json.hpp"
+#include "model_file.hpp"
+#include "safetensors.hpp"
