@@ -53,13 +53,15 @@ void check_case(nn::Layer& layer, const std::string& name, double tol = 1e-5) {
   CHECK(max_error(y, g.to_float(name + ".y")) < tol);
   CHECK(max_error(dx, g.to_float(name + ".dx")) < tol);
   for (auto& [pname, p] : layer.named_parameters()) {
-    INFO("gradient of ", pname);
+    const std::string param_name = pname;
+    INFO("gradient of ", param_name);
     CHECK(max_error(p->grad, g.to_float(name + ".d" + pname)) < tol);
   }
   if (layer.training())
     for (auto& [bname, b] : layer.named_buffers())
       if (g.has(name + "." + bname)) {
-        INFO("buffer ", bname);
+        const std::string buffer_name = bname;
+        INFO("buffer ", buffer_name);
         CHECK(max_error(*b, g.to_float(name + "." + bname)) < tol);
       }
 }

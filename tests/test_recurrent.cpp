@@ -66,7 +66,8 @@ void check_golden(const std::string& name) {
     const Tensor<float> dx = rnn.backward(g.to_float(name + ".dy"), &dh, lstm ? &dc : nullptr);
     CHECK(max_error(dx, g.to_float(name + ".dx")) < 1e-5);
     for (auto& [pname, p] : rnn.named_parameters()) {
-      INFO("gradient of ", pname);
+      const std::string param_name = pname;
+    INFO("gradient of ", param_name);
       CHECK(max_error(p->grad, g.to_float(name + ".d" + pname)) < 1e-5);
     }
     if (init) CHECK(max_error(rnn.grad_h0(), g.to_float(name + ".dh0")) < 1e-5);
