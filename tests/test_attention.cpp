@@ -18,38 +18,18 @@
 #include <nnocr/nn/transformer.hpp>
 #include <nnocr/train/gradcheck.hpp>
 
+#include "golden_util.hpp"
 #include "test_util.hpp"
 
 using namespace nnocr;
 
 namespace {
 
-const io::SafeTensorsFile& golden() {
-  static const io::SafeTensorsFile file =
-      io::load_safetensors(std::string(NNOCR_TEST_DATA_DIR) + "/golden/attention.safetensors");
-  return file;
-}
+const io::SafeTensorsFile& golden() { return test::golden_file("attention.safetensors"); }
+io::Json config_of(const std::string& name) { return test::golden_config(golden(), name); }
 
-io::Json config_of(const std::string& name) {
-  const std::string* text = golden().find_metadata(name);
-  REQUIRE(text != nullptr);
-  return io::parse_json(*text, name);
-}
-
-Tensor<float> random_tensor(const Shape& s, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
-  Tensor<float> t(s);
-  for (float& v : t) v = rng.uniform(lo, hi);
-  return t;
-}
-
-// max |a - b| / (1 + |b|); shapes must match.
-double max_error(const Tensor<float>& a, const Tensor<float>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0.0;
-  for (index_t i = 0; i < a.numel(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::abs(static_cast<double>(b[i]))));
-  return worst;
-}
+using test::max_error;
+using test::random_tensor;
 
 Tensor<std::uint8_t> mask_from(const Tensor<std::int32_t>& m) {
   Tensor<std::uint8_t> out(m.shape());

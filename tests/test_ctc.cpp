@@ -12,6 +12,7 @@
 #include <nnocr/nn/softmax.hpp>
 #include <nnocr/train/ctc.hpp>
 
+#include "golden_util.hpp"
 #include "test_util.hpp"
 
 using namespace nnocr;
@@ -20,11 +21,7 @@ using train::CtcReduction;
 
 namespace {
 
-const io::SafeTensorsFile& golden() {
-  static const io::SafeTensorsFile file =
-      io::load_safetensors(std::string(NNOCR_TEST_DATA_DIR) + "/golden/ctc.safetensors");
-  return file;
-}
+const io::SafeTensorsFile& golden() { return test::golden_file("ctc.safetensors"); }
 
 std::vector<index_t> lengths(const std::string& name) {
   const Tensor<std::int64_t> t = golden().to_int64(name);

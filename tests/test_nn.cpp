@@ -6,6 +6,7 @@
 #include <nnocr/nn/nn.hpp>
 #include <nnocr/train/gradcheck.hpp>
 
+#include "golden_util.hpp"
 #include "test_util.hpp"
 
 using namespace nnocr;
@@ -13,11 +14,7 @@ using nnocr::nn::Size2;
 
 namespace {
 
-Tensor<float> random_tensor(const Shape& s, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
-  Tensor<float> t(s);
-  for (float& v : t) v = rng.uniform(lo, hi);
-  return t;
-}
+using test::random_tensor;
 
 // Values spread at least `gap` apart (no ties, no kinks within a finite
 // difference step), in random order.

@@ -11,34 +11,19 @@
 #include <nnocr/train/loss.hpp>
 #include <nnocr/train/optim.hpp>
 
+#include "golden_util.hpp"
 #include "test_util.hpp"
 
 using namespace nnocr;
 
 namespace {
 
-const io::SafeTensorsFile& golden() {
-  static const io::SafeTensorsFile file =
-      io::load_safetensors(std::string(NNOCR_TEST_DATA_DIR) + "/golden/nn_layers.safetensors");
-  return file;
-}
-
-io::Json config_of(const std::string& name) {
-  const std::string* text = golden().find_metadata(name);
-  REQUIRE(text != nullptr);
-  return io::parse_json(*text, name);
-}
+const io::SafeTensorsFile& golden() { return test::golden_file("nn_layers.safetensors"); }
+io::Json config_of(const std::string& name) { return test::golden_config(golden(), name); }
 
 nn::Size2 size2(const io::Json& j) { return {j.at(0).as_int(), j.at(1).as_int()}; }
 
-// max |a - b| / (1 + |b|) over all elements; shapes must match.
-double max_error(const Tensor<float>& a, const Tensor<float>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0.0;
-  for (index_t i = 0; i < a.numel(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::abs(static_cast<double>(b[i]))));
-  return worst;
-}
+using test::max_error;
 
 // Loads the case's parameters, runs forward and backward, compares all.
 void check_case(nn::Layer& layer, const std::string& name, double tol = 1e-5) {

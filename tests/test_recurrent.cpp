@@ -9,30 +9,21 @@
 #include <nnocr/nn/recurrent.hpp>
 #include <nnocr/train/gradcheck.hpp>
 
+#include "golden_util.hpp"
 #include "test_util.hpp"
 
 using namespace nnocr;
 
 namespace {
 
-const io::SafeTensorsFile& golden() {
-  static const io::SafeTensorsFile file =
-      io::load_safetensors(std::string(NNOCR_TEST_DATA_DIR) + "/golden/recurrent.safetensors");
-  return file;
-}
+const io::SafeTensorsFile& golden() { return test::golden_file("recurrent.safetensors"); }
 
-double max_error(const Tensor<float>& a, const Tensor<float>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0.0;
-  for (index_t i = 0; i < a.numel(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::abs(static_cast<double>(b[i]))));
-  return worst;
-}
+using test::max_error;
 
 template <class Rnn>
 void check_golden(const std::string& name) {
   const auto& g = golden();
-  const io::Json c = io::parse_json(*g.find_metadata(name), name);
+  const io::Json c = test::golden_config(g, name);
   nn::RecurrentConfig cfg;
   cfg.input_size = c.at("inp").as_int();
   cfg.hidden_size = c.at("hidden").as_int();

@@ -22,20 +22,21 @@ import torch.nn.functional as F
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "golden")
 
 
+# torch dtype -> (safetensors dtype, little-endian numpy type)
+DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8"),
+          torch.int32: ("I32", "<i4")}
+
+
 def save_safetensors(path, tensors, metadata):
     """The safetensors layout, written by hand (torch 1.13 has no writer)."""
     header = {"__metadata__": metadata}
     blobs, offset = [], 0
     for name, t in tensors.items():
         t = t.detach().contiguous()
-        if t.dtype == torch.float32:
-            dtype, raw = "F32", t.numpy().astype("<f4").tobytes()
-        elif t.dtype == torch.int64:
-            dtype, raw = "I64", t.numpy().astype("<i8").tobytes()
-        elif t.dtype == torch.int32:
-            dtype, raw = "I32", t.numpy().astype("<i4").tobytes()
-        else:
+        if t.dtype not in DTYPES:
             raise ValueError(f"{name}: unsupported dtype {t.dtype}")
+        dtype, np_type = DTYPES[t.dtype]
+        raw = t.numpy().astype(np_type).tobytes()
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)

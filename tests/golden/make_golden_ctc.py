@@ -18,39 +18,13 @@ The metadata entry "NAME" is a JSON object: blank, zero_infinity, reductions.
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "golden")
-
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8"),
-          torch.int32: ("I32", "<i4")}
-
-
-def save_safetensors(path, tensors, metadata):
-    """The safetensors layout, written by hand (torch 1.13 has no writer)."""
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype, np_type = DTYPES[t.dtype]
-        raw = t.numpy().astype(np_type).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-    print(f"{path}: {len(tensors)} tensors, {offset} data bytes")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_golden import OUT, save_safetensors  # noqa: E402
 
 
 def add_case(t, m, name, logits, labels, input_lengths, blank=0, zero_infinity=False,
