@@ -569,49 +569,11 @@ inline Image add_speckles(const Image& src, Rng& rng, double density, double max
 
 // ---------------------------------------------------------------- optics
 
-// Gaussian blur: the same result as gaussian_blur() of image/filter.hpp
-// (same kernel, clamped edges, float passes, rounding), with the loops over
-// raw row pointers.
+// Gaussian blur (image/filter.hpp's gaussian_blur, with this file's checks).
 inline Image blur(const Image& src, double sigma) {
   detail::check_input(src, "blur");
   NNOCR_CHECK(sigma > 0 && sigma <= 100, "blur: sigma must be in (0, 100], got ", sigma);
-  const int radius = static_cast<int>(std::ceil(3 * sigma)), c = src.channels(), w = src.width(), h = src.height();
-  std::vector<float> kernel(static_cast<std::size_t>(2 * radius + 1));
-  float total = 0;
-  for (int i = -radius; i <= radius; ++i)
-    total += kernel[static_cast<std::size_t>(i + radius)] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
-  for (float& k : kernel) k /= total;
-  const float* kc = kernel.data() + radius;  // kc[i] for i in [-radius, radius]
-  const std::size_t row = static_cast<std::size_t>(w) * c;
-  std::vector<float> tmp(row * h);
-  const std::uint8_t* in = src.data();
-  for (int y = 0; y < h; ++y) {
-    const std::uint8_t* r = in + y * row;
-    float* t = tmp.data() + y * row;
-    for (int x = 0; x < w; ++x)
-      for (int k = 0; k < c; ++k) {
-        float s = 0;
-        if (x - radius >= 0 && x + radius < w) {
-          const std::uint8_t* p = r + static_cast<std::size_t>(x - radius) * c + k;
-          for (int i = -radius; i <= radius; ++i, p += c) s += kc[i] * *p;
-        } else {
-          for (int i = -radius; i <= radius; ++i) s += kc[i] * r[static_cast<std::size_t>(std::clamp(x + i, 0, w - 1)) * c + k];
-        }
-        t[static_cast<std::size_t>(x) * c + k] = s;
-      }
-  }
-  Image out(w, h, c);
-  std::uint8_t* o = out.data();
-  std::vector<const float*> rows(static_cast<std::size_t>(2 * radius + 1));
-  for (int y = 0; y < h; ++y) {
-    for (int i = -radius; i <= radius; ++i) rows[static_cast<std::size_t>(i + radius)] = tmp.data() + static_cast<std::size_t>(std::clamp(y + i, 0, h - 1)) * row;
-    for (std::size_t x = 0; x < row; ++x) {
-      float s = 0;
-      for (int i = -radius; i <= radius; ++i) s += kc[i] * rows[static_cast<std::size_t>(i + radius)][x];
-      o[y * row + x] = detail::clamp_u8(s);  // s >= 0, so the same as lround
-    }
-  }
-  return out;
+  return gaussian_blur(src, sigma);
 }
 
 // Shrinks by `factor` (0..1] with area averaging and enlarges back
