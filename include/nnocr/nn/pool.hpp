@@ -110,6 +110,26 @@ class MaxPool2d : public Layer {
       for (index_t p = p0; p < p1; ++p) {
         const float* in = x.data() + p * g.H * g.W;
         float* out = y.data() + p * g.Ho * g.Wo;
+        std::int32_t* at = am ? am + p * g.Ho * g.Wo : nullptr;
+        if (g.ph == 0 && g.pw == 0) {  // every window inside the plane: no bounds tests
+          for (index_t oy = 0; oy < g.Ho; ++oy)
+            for (index_t ox = 0; ox < g.Wo; ++ox) {
+              const index_t origin = oy * g.sh * g.W + ox * g.sw;
+              index_t best_at = origin;
+              float best = in[origin];
+              for (index_t i = 0; i < g.kh && best == best; ++i)
+                for (index_t j = 0; j < g.kw; ++j) {
+                  const float v = in[origin + i * g.W + j];
+                  if (v > best || v != v) {
+                    best = v, best_at = origin + i * g.W + j;
+                    if (v != v) break;
+                  }
+                }
+              out[oy * g.Wo + ox] = best;
+              if (at) at[oy * g.Wo + ox] = static_cast<std::int32_t>(best_at);
+            }
+          continue;
+        }
         for (index_t oy = 0; oy < g.Ho; ++oy)
           for (index_t ox = 0; ox < g.Wo; ++ox) {
             float best = -std::numeric_limits<float>::infinity();
