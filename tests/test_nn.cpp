@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 #include <nnocr/nn/nn.hpp>
 #include <nnocr/train/gradcheck.hpp>
 
@@ -47,6 +48,8 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
       {1, 1, 1, 3, 1, 0, 1, 5, 5},          {3, 4, 1, 3, 1, 1, 1, 7, 6},       {2, 6, 2, {3, 2}, {2, 1}, {1, 0}, 1, 9, 8},
       {4, 4, 4, 3, 1, 1, 1, 5, 5},          {3, 5, 1, 1, 1, 0, 1, 4, 3},       {2, 3, 1, 3, 2, 2, 2, 11, 10},
       {6, 4, 2, {1, 3}, 1, {0, 1}, 1, 3, 17}, {1, 2, 1, 5, 3, 2, {1, 2}, 13, 14},
+      // im2col blocks over 64K floats: convolved one band of output rows at a time
+      {32, 3, 1, 3, {2, 1}, 1, 1, 5, 240},
   };
   for (const Case& c : cases) {
     nn::Conv2dConfig cfg;
@@ -86,6 +89,45 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
       CHECK(worst < 1e-4);
     }
   }
+}
+
+TEST_CASE("Conv2d::infer_affine equals Conv2d, then BatchNorm2d (eval) and ReLU") {
+  Rng rng(4);
+  for (bool with_bias : {false, true})
+    for (bool relu : {false, true}) {
+      nn::Conv2dConfig cfg;
+      cfg.in_channels = 3;
+      cfg.out_channels = 5;
+      cfg.kernel = 3;
+      cfg.padding = 1;
+      cfg.bias = with_bias;
+      nn::Conv2d conv(cfg, rng);
+      nn::BatchNorm2d bn(5);
+      for (index_t c = 0; c < 5; ++c) {
+        bn.running_mean[c] = rng.uniform(-1.0f, 1.0f);
+        bn.running_var[c] = rng.uniform(0.3f, 2.0f);
+        bn.weight.value[c] = rng.uniform(-1.5f, 1.5f);
+        bn.bias.value[c] = rng.uniform(-1.0f, 1.0f);
+      }
+      bn.eval();
+      const Tensor<float> x = random_tensor({2, 3, 6, 9}, rng);
+      Tensor<float> want = bn.infer(conv.infer(x));
+      if (relu)
+        for (index_t i = 0; i < want.numel(); ++i) want[i] = std::max(want[i], 0.0f);
+      std::vector<float> scale, shift;
+      bn.eval_affine(scale, shift);
+      const Tensor<float> got = conv.infer_affine(x, scale.data(), shift.data(), relu);
+      REQUIRE(got.shape() == want.shape());
+      double worst = 0.0;
+      index_t zeros = 0;
+      for (index_t i = 0; i < want.numel(); ++i) {
+        worst = std::max(worst, static_cast<double>(std::abs(got[i] - want[i])));
+        zeros += got[i] == 0.0f;
+      }
+      INFO("bias ", with_bias, " relu ", relu);
+      CHECK(worst < 1e-5);
+      CHECK((zeros > 0) == relu);  // the ReLU really clamps something
+    }
 }
 
 TEST_CASE("Conv2d gradients") {

@@ -29,6 +29,7 @@
 
 #include "cli_args.hpp"
 #include "cli_common.hpp"
+#include "cmd_read.hpp"
 #include "cmd_train.hpp"
 
 namespace {
@@ -187,10 +188,30 @@ int run_synth(const cli::Args& args) {
   cfg.seed = seed;
   cfg.target_height = height;
   cfg.max_chars = max_chars;
-  if (args.has("--clean")) {
+  NNOCR_CHECK(!(args.has("--clean") && args.has("--degrade")), "synth: --clean and --degrade exclude each other");
+  if (args.has("--clean") || args.has("--degrade")) {
     cfg.augment = image::AugmentConfig::none();
     cfg.clean_fraction = 1;
     cfg.neighbour_lines = 0;
+  }
+  if (args.has("--degrade")) {
+    // The degraded benchmark set: each line gets each of these with
+    // probability 0.5, so most lines have two or three at once.
+    image::AugmentConfig& a = cfg.augment;
+    a.p_rotate = 0.5, a.max_degrees = 3.0f;
+    a.p_blur = 0.5, a.blur_min = 0.4f, a.blur_max = 1.2f;
+    a.p_noise = 0.5, a.noise_max = 20.0f;
+    a.p_contrast = 0.5, a.contrast_min = 0.3f, a.contrast_max = 0.7f, a.brightness_max = 40.0f;
+    a.gamma_min = 0.8f, a.gamma_max = 1.25f;
+    a.p_jpeg = 0.5, a.jpeg_min = 15, a.jpeg_max = 60;
+    cfg.clean_fraction = 0;
+  }
+  if (args.has("--text-height")) {
+    const std::string v = args.get("--text-height");
+    const std::size_t dash = v.find('-');
+    NNOCR_CHECK(dash != std::string::npos, "--text-height: expected MIN-MAX in pixels, got '", v, "'");
+    cfg.min_text_height = static_cast<float>(parse_integer(v.substr(0, dash), "--text-height", 4, 400));
+    cfg.max_text_height = static_cast<float>(parse_integer(v.substr(dash + 1), "--text-height", 4, 400));
   }
   const data::LineSynthesizer synth(cfg, std::move(corpus));
   const double font_seconds = seconds_since(t_fonts);
@@ -276,16 +297,23 @@ const std::vector<Command>& commands() {
        "                  only those (C059/TeX Gyre Schola, URW Gothic/TeX Gyre Adventor,\n"
        "                  Carlito, Linux Biolinum); all: every usable font\n"
        "  --clean         no augmentation (clean renderings)\n"
+       "  --degrade       only the benchmark's degradations, each with probability 0.5: rotation\n"
+       "                  up to 3 degrees, blur, noise, low contrast, JPEG\n"
+       "  --text-height A-B  rendered text height in pixels (default 16-36)\n"
        "  --height H      line height in pixels (default 32; 0 keeps the rendered size)\n"
        "  --max-chars N   longest line in characters (default 48)\n"
        "  --corpus FILE   sentences, one per line (default data/corpus/en.txt, found in\n"
        "                  $NNOCR_DATA_DIR/corpus or under the working folder)\n"
        "  --font-dirs A,B font folders to search (default /usr/share/fonts,\n"
        "                  /usr/local/share/fonts, ~/.fonts, /usr/share/texmf/fonts)\n",
-       {{"--out", "--count", "--seed", "--fonts", "--height", "--max-chars", "--corpus", "--font-dirs", "--threads",
+       {{"--out", "--count", "--seed", "--fonts", "--height", "--text-height", "--max-chars", "--corpus", "--font-dirs", "--threads",
          "--isa"},
-        {"--help", "--clean"}},
+        {"--help", "--clean", "--degrade"}},
        run_synth},
+      {"read", "read text from page or line images with a recognizer model (the bundled one by default)",
+       cli::read_usage(), cli::read_spec(), cli::run_read},
+      {"eval", "score a model on a ground-truth folder: CER, WER, line accuracy, speed, calibration",
+       cli::eval_usage(), cli::eval_spec(), cli::run_eval},
       {"train", "train a CRNN recognizer (synthetic lines or a ground-truth folder), resumable",
        cli::train_usage(), cli::train_spec(), cli::run_train},
   };
@@ -351,8 +379,10 @@ int main(int argc, char** argv) {
   // threshold with fresh mappings, so each step paid for page faults and
   // kernel zeroing (a fifth of training time in a profile). Keeping such
   // blocks in the heap lets them be reused.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // (M_MMAP_THRESHOLD cannot go above 32 MiB; M_MMAP_MAX = 0 turns the
+  // mappings off for every size.)
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
   try {
     return main_impl(argc, argv);

@@ -56,20 +56,25 @@ inline void valid_range(index_t n_out, index_t n_in, index_t s, index_t offset, 
 
 }  // namespace detail
 
-// x [C, H, W] (contiguous) -> cols [C kh kw, Ho Wo].
-inline void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
-  const index_t Ho = g.out_height(), Wo = g.out_width();
+// x [C, H, W] (contiguous) -> the columns of output rows [oy0, oy1):
+// cols [C kh kw, (oy1 - oy0) Wo], the block of the full im2col matrix that
+// those output positions use. Convolving a band of rows at a time keeps the
+// matrix small enough to stay in cache between im2col and the GEMM.
+inline void im2col_rows(const Conv2dGeometry& g, const float* x, index_t oy0, index_t oy1, float* cols) {
+  const index_t Wo = g.out_width(), rows = oy1 - oy0;
   for (index_t c = 0; c < g.channels; ++c) {
     const float* plane = x + c * g.height * g.width;
     for (index_t i = 0; i < g.kernel_h; ++i) {
       index_t y_lo, y_hi;
-      detail::valid_range(Ho, g.height, g.stride_h, i * g.dilation_h - g.pad_h, y_lo, y_hi);
+      detail::valid_range(g.out_height(), g.height, g.stride_h, i * g.dilation_h - g.pad_h, y_lo, y_hi);
+      y_lo = std::clamp(y_lo, oy0, oy1);
+      y_hi = std::clamp(y_hi, y_lo, oy1);
       for (index_t j = 0; j < g.kernel_w; ++j) {
-        float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * rows * Wo - oy0 * Wo;  // indexed by oy
         const index_t x_off = j * g.dilation_w - g.pad_w;
         index_t x_lo, x_hi;
         detail::valid_range(Wo, g.width, g.stride_w, x_off, x_lo, x_hi);
-        std::fill(row, row + y_lo * Wo, 0.0f);
+        std::fill(row + oy0 * Wo, row + y_lo * Wo, 0.0f);
         for (index_t oy = y_lo; oy < y_hi; ++oy) {
           float* out = row + oy * Wo;
           const float* in = plane + (oy * g.stride_h + i * g.dilation_h - g.pad_h) * g.width;
@@ -81,11 +86,14 @@ inline void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
           }
           std::fill(out + x_hi, out + Wo, 0.0f);
         }
-        std::fill(row + y_hi * Wo, row + Ho * Wo, 0.0f);
+        std::fill(row + y_hi * Wo, row + oy1 * Wo, 0.0f);
       }
     }
   }
 }
+
+// x [C, H, W] (contiguous) -> cols [C kh kw, Ho Wo].
+inline void im2col(const Conv2dGeometry& g, const float* x, float* cols) { im2col_rows(g, x, 0, g.out_height(), cols); }
 
 // dx [C, H, W] += col2im(dcols [C kh kw, Ho Wo]) — the adjoint of im2col.
 inline void col2im_add(const Conv2dGeometry& g, const float* cols, float* dx) {

@@ -164,7 +164,18 @@ class Crnn : public nn::Module {
   // frame count (for CTC). widths: each line's width before padding.
   Tensor<float> forward(const Tensor<float>& images, const std::vector<index_t>& widths, std::vector<index_t>* frames) {
     const std::vector<index_t> lengths = frame_lengths(images, widths);
-    const Tensor<float> f = cnn.forward(images);
+    // The conv stack layer by layer, the padding past each line zeroed after
+    // every layer (see mask_padding); the widths are kept for backward.
+    layer_widths_.assign(cnn.size(), {});
+    Tensor<float> f = images;
+    std::vector<index_t> w = widths;
+    for (std::size_t i = 0; i < cnn.size(); ++i) {
+      const index_t W_in = f.size(3);
+      f = cnn[i].forward(f);
+      w = scaled_widths(w, W_in, f.size(3));
+      mask_padding(f, w);
+      layer_widths_[i] = w;
+    }
     feature_shape_ = f.shape();
     const Tensor<float> seq = to_sequence(f);
     const nn::RecurrentOutput r = rnn.forward(seq, lengths);
@@ -178,14 +189,19 @@ class Crnn : public nn::Module {
   Tensor<float> backward(const Tensor<float>& dlogits) {
     NNOCR_CHECK(feature_shape_.rank() == 4, "Crnn::backward called without a forward");
     const Tensor<float> dseq = rnn.backward(drop.backward(fc.backward(dlogits)));
-    return cnn.backward(from_sequence(dseq, feature_shape_));
+    Tensor<float> g = from_sequence(dseq, feature_shape_);
+    for (std::size_t i = cnn.size(); i-- > 0;) {
+      mask_padding(g, layer_widths_[i]);  // the masked outputs are constants
+      g = cnn[i].backward(g);
+    }
+    return g;
   }
 
   // Eval-mode forward that keeps nothing (thread-safe on a shared model).
   Tensor<float> infer(const Tensor<float>& images, const std::vector<index_t>& widths,
                       std::vector<index_t>* frames = nullptr) const {
     const std::vector<index_t> lengths = frame_lengths(images, widths);
-    const Tensor<float> f = cnn.infer(images);
+    const Tensor<float> f = infer_features(images, widths);
     const nn::RecurrentOutput r = rnn.infer(to_sequence(f), lengths);
     if (frames) *frames = lengths;
     return fc.infer(r.y);
@@ -210,6 +226,56 @@ class Crnn : public nn::Module {
   }
 
  private:
+  // The conv stack in eval mode with each Conv2d -> BatchNorm2d -> ReLU run
+  // as one fused convolution (Conv2d::infer_affine): the same values as the
+  // layers one by one up to rounding, without two passes over the feature
+  // maps. Padding is zeroed as in forward().
+  Tensor<float> infer_features(const Tensor<float>& images, std::vector<index_t> w) const {
+    Tensor<float> h;
+    const Tensor<float>* in = &images;
+    std::vector<float> scale, shift;
+    for (std::size_t i = 0; i < cnn.size(); ++i) {
+      const index_t W_in = in->size(3);
+      const auto* conv = dynamic_cast<const nn::Conv2d*>(&cnn[i]);
+      const auto* bn = i + 1 < cnn.size() ? dynamic_cast<const nn::BatchNorm2d*>(&cnn[i + 1]) : nullptr;
+      if (conv && bn) {
+        bn->eval_affine(scale, shift);
+        const bool relu = i + 2 < cnn.size() && dynamic_cast<const nn::ReLU*>(&cnn[i + 2]) != nullptr;
+        h = conv->infer_affine(*in, scale.data(), shift.data(), relu);
+        i += relu ? 2 : 1;
+      } else {
+        h = cnn[i].infer(*in);
+      }
+      w = scaled_widths(w, W_in, h.size(3));
+      mask_padding(h, w);
+      in = &h;
+    }
+    return h;
+  }
+
+  // A line's width after a layer that maps W_in columns to W_out (a pooling
+  // stride s = W_in / W_out): ceil(w / s), the columns that see any of it.
+  static std::vector<index_t> scaled_widths(std::vector<index_t> w, index_t W_in, index_t W_out) {
+    if (W_in != W_out)
+      for (index_t& x : w) x = std::min(W_out, (x * W_out + W_in - 1) / W_in);
+    return w;
+  }
+
+  // Zeroes columns [w[n], W) of line n's feature maps [N, C, H, W]. Without
+  // this the padding, blank paper (0) in the image, becomes a non-zero
+  // constant after a batch norm, and the next convolution carries it into
+  // the line's last columns: a line would read differently depending on how
+  // much wider the other lines of its batch are.
+  static void mask_padding(Tensor<float>& f, const std::vector<index_t>& w) {
+    const index_t N = f.size(0), planes = f.size(1) * f.size(2), W = f.size(3);
+    for (index_t n = 0; n < N; ++n) {
+      const index_t from = w[static_cast<std::size_t>(n)];
+      if (from >= W) continue;
+      float* p = f.data() + n * planes * W;
+      for (index_t r = 0; r < planes; ++r) std::fill(p + r * W + from, p + (r + 1) * W, 0.0f);
+    }
+  }
+
   static nn::RecurrentConfig rnn_config(const CrnnConfig& c) {
     nn::RecurrentConfig r;
     r.input_size = c.feature_size();
@@ -251,6 +317,7 @@ class Crnn : public nn::Module {
 
   CrnnConfig config_;
   Shape feature_shape_;
+  std::vector<std::vector<index_t>> layer_widths_;  // per cnn layer, from the last forward
 };
 
 // A CRNN model file: the weights by name, the config in "nnocr.architecture"

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 #include <string>
 
 #include "../core/thread_pool.hpp"
@@ -132,17 +133,31 @@ class BatchNormBase : public Layer {
     return y;
   }
 
+  // Eval mode as y = x * scale[c] + shift[c] (what a preceding convolution
+  // can absorb).
+  void eval_affine(std::vector<float>& scale, std::vector<float>& shift) const {
+    const index_t C = config_.channels;
+    scale.resize(static_cast<std::size_t>(C));
+    shift.resize(static_cast<std::size_t>(C));
+    for (index_t c = 0; c < C; ++c) {
+      const float inv = 1.0f / std::sqrt(running_var[c] + config_.eps);
+      scale[static_cast<std::size_t>(c)] = weight.value[c] * inv;
+      shift[static_cast<std::size_t>(c)] = bias.value[c] - running_mean[c] * scale[static_cast<std::size_t>(c)];
+    }
+  }
+
   Tensor<float> infer(const Tensor<float>& x) const override {
     const index_t L = spatial(x), C = config_.channels, N = x.size(0);
     Tensor<float> y(x.shape());
-    for (index_t c = 0; c < C; ++c) {
-      const float inv = 1.0f / std::sqrt(running_var[c] + config_.eps);
-      const float scale = weight.value[c] * inv, shift = bias.value[c] - running_mean[c] * scale;
-      for (index_t n = 0; n < N; ++n) {
-        const index_t off = (n * C + c) * L;
-        for (index_t i = 0; i < L; ++i) y[off + i] = x[off + i] * scale + shift;
+    std::vector<float> scale, shift;
+    eval_affine(scale, shift);
+    for (index_t n = 0; n < N; ++n)
+      for (index_t c = 0; c < C; ++c) {
+        const float a = scale[static_cast<std::size_t>(c)], b = shift[static_cast<std::size_t>(c)];
+        const float* xp = x.data() + (n * C + c) * L;
+        float* yp = y.data() + (n * C + c) * L;
+        for (index_t i = 0; i < L; ++i) yp[i] = xp[i] * a + b;
       }
-    }
     return y;
   }
 

@@ -89,36 +89,60 @@ class Conv2d : public Layer {
     return y;
   }
 
-  Tensor<float> infer(const Tensor<float>& x) const override {
+  Tensor<float> infer(const Tensor<float>& x) const override { return infer_affine(x, nullptr, nullptr, false); }
+
+  // Inference followed by y = y * scale[c] + shift[c] (when scale is given)
+  // and max(y, 0) (when relu), applied to each image's output right after
+  // its GEMM while it is still in cache: an eval-mode BatchNorm2d and ReLU
+  // after the convolution, fused.
+  Tensor<float> infer_affine(const Tensor<float>& x, const float* scale, const float* shift, bool relu) const {
     const kernels::Conv2dGeometry g = geometry(x);
     const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
     const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
     const index_t P = g.col_cols(), K = g.col_rows();
     Tensor<float> y({N, Cout, g.out_height(), g.out_width()});
     const float* w = weight.value.data();
+    // Bands of output rows whose im2col block is about 64K floats (256 KiB).
+    const index_t Ho = g.out_height(), Wo = g.out_width();
+    const index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, K * Wo), 1, Ho);
     parallel_for(N, 1, [&](index_t n0, index_t n1) {
       float* cols = nullptr;
       if (!g.is_pointwise()) {
-        detail::layer_scratch(0).reserve_discard(K * P);
+        detail::layer_scratch(0).reserve_discard(K * band * Wo);
         cols = detail::layer_scratch(0).data();
       }
       for (index_t n = n0; n < n1; ++n)
         for (index_t grp = 0; grp < G; ++grp) {
           const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
-          const float* b = xin;
-          if (cols) {
-            kernels::im2col(g, xin, cols);
-            b = cols;
-          }
           float* out = y.data() + (n * Cout + grp * Cg) * P;
-          kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, P, K, 1.0f, w + grp * Cg * K, K, b, P, 0.0f,
-                         out, P);
-          if (config_.bias)
+          // Bias, affine and ReLU on output positions [p0, p0 + len) of every channel.
+          auto epilogue = [&](index_t p0, index_t len) {
+            if (!relu && !scale && !config_.bias) return;
             for (index_t o = 0; o < Cg; ++o) {
-              const float bo = bias.value[grp * Cg + o];
-              float* row = out + o * P;
-              for (index_t p = 0; p < P; ++p) row[p] += bo;
+              const index_t c = grp * Cg + o;
+              const float bo = config_.bias ? bias.value[c] : 0.0f;
+              const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
+              float* row = out + o * P + p0;
+              if (relu) {
+                for (index_t p = 0; p < len; ++p) row[p] = std::max(row[p] * a + s0, 0.0f);
+              } else {
+                for (index_t p = 0; p < len; ++p) row[p] = row[p] * a + s0;
+              }
             }
+          };
+          if (cols) {
+            for (index_t oy0 = 0; oy0 < Ho; oy0 += band) {
+              const index_t oy1 = std::min(Ho, oy0 + band), Pb = (oy1 - oy0) * Wo;
+              kernels::im2col_rows(g, xin, oy0, oy1, cols);
+              kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, Pb, K, 1.0f, w + grp * Cg * K, K, cols, Pb,
+                             0.0f, out + oy0 * Wo, P);
+              epilogue(oy0 * Wo, Pb);
+            }
+          } else {
+            kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, P, K, 1.0f, w + grp * Cg * K, K, xin, P, 0.0f,
+                           out, P);
+            epilogue(0, P);
+          }
         }
     });
     return y;

@@ -62,6 +62,36 @@ inline std::string pool_description(const char* name, const Pool2dConfig& c) {
          ", stride=" + (c.stride.h > 0 ? c.stride : c.kernel).str() + ", padding=" + c.padding.str() + ")";
 }
 
+// Max over windows that lie inside the plane, branch-free so that the
+// compiler can vectorize it: a value replaces the best when it is larger
+// (so the first maximum wins) or when it is NaN and the best is not (NaN
+// propagates, as in PyTorch). KH, KW > 0 fix the window at compile time;
+// 0 takes kh, kw at run time.
+template <int KH, int KW>
+inline void max_windows(const float* in, index_t W, index_t Ho, index_t Wo, index_t sh, index_t sw, float* out,
+                        std::int32_t* at, index_t kh = KH, index_t kw = KW) {
+  const index_t wh = KH > 0 ? KH : kh, ww = KW > 0 ? KW : kw;
+  for (index_t oy = 0; oy < Ho; ++oy) {
+    float* o = out + oy * Wo;
+    std::int32_t* a = at ? at + oy * Wo : nullptr;
+    for (index_t ox = 0; ox < Wo; ++ox) {
+      const index_t origin = oy * sh * W + ox * sw;
+      float best = in[origin];
+      index_t best_at = origin;
+      for (index_t i = 0; i < wh; ++i)
+        for (index_t j = 0; j < ww; ++j) {
+          const index_t k = origin + i * W + j;
+          const float v = in[k];
+          const bool take = v > best || (v != v && best == best);
+          best = take ? v : best;
+          best_at = take ? k : best_at;
+        }
+      o[ox] = best;
+      if (a) a[ox] = static_cast<std::int32_t>(best_at);
+    }
+  }
+}
+
 }  // namespace detail
 
 class MaxPool2d : public Layer {
@@ -112,22 +142,13 @@ class MaxPool2d : public Layer {
         float* out = y.data() + p * g.Ho * g.Wo;
         std::int32_t* at = am ? am + p * g.Ho * g.Wo : nullptr;
         if (g.ph == 0 && g.pw == 0) {  // every window inside the plane: no bounds tests
-          for (index_t oy = 0; oy < g.Ho; ++oy)
-            for (index_t ox = 0; ox < g.Wo; ++ox) {
-              const index_t origin = oy * g.sh * g.W + ox * g.sw;
-              index_t best_at = origin;
-              float best = in[origin];
-              for (index_t i = 0; i < g.kh && best == best; ++i)
-                for (index_t j = 0; j < g.kw; ++j) {
-                  const float v = in[origin + i * g.W + j];
-                  if (v > best || v != v) {
-                    best = v, best_at = origin + i * g.W + j;
-                    if (v != v) break;
-                  }
-                }
-              out[oy * g.Wo + ox] = best;
-              if (at) at[oy * g.Wo + ox] = static_cast<std::int32_t>(best_at);
-            }
+          if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2) {
+            detail::max_windows<2, 2>(in, g.W, g.Ho, g.Wo, g.sh, g.sw, out, at);
+          } else if (g.kh == 2 && g.kw == 1 && g.sh == 2 && g.sw == 1) {
+            detail::max_windows<2, 1>(in, g.W, g.Ho, g.Wo, g.sh, g.sw, out, at);
+          } else {
+            detail::max_windows<0, 0>(in, g.W, g.Ho, g.Wo, g.sh, g.sw, out, at, g.kh, g.kw);
+          }
           continue;
         }
         for (index_t oy = 0; oy < g.Ho; ++oy)

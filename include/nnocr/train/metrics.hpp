@@ -59,6 +59,31 @@ inline std::vector<std::string> split_words(std::string_view text) {
   return words;
 }
 
+// Which hypothesis words are right: word j of `hypothesis` is right when an
+// alignment of the two word sequences with the most matches (a longest
+// common subsequence) pairs it with an equal reference word. This is what
+// word confidences are scored against.
+inline std::vector<bool> matched_words(const std::vector<std::string>& reference,
+                                       const std::vector<std::string>& hypothesis) {
+  const std::size_t n = reference.size(), m = hypothesis.size();
+  std::vector<std::vector<std::int32_t>> lcs(n + 1, std::vector<std::int32_t>(m + 1, 0));
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;)
+      lcs[i][j] = reference[i] == hypothesis[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+  std::vector<bool> right(m, false);
+  for (std::size_t i = 0, j = 0; i < n && j < m;) {
+    if (reference[i] == hypothesis[j]) {
+      right[j] = true;
+      ++i, ++j;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return right;
+}
+
 // Running totals over lines; add() each (reference, hypothesis) pair.
 struct TextScore {
   std::int64_t char_errors = 0, chars = 0;  // code points of the references
