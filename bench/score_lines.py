@@ -2,6 +2,7 @@
 """Scores line transcriptions against ground truth (bench/compare_tesseract.sh).
 
 usage: score_lines.py LIST HYP [--form-feed]
+       score_lines.py --pair REF_TEXT HYP_TEXT   (two text files, line by line; prints CER and WER)
   LIST  image paths, one per line; each image's reference is NAME.gt.txt beside it
   HYP   the transcriptions: one line per image (nnocr read --line), or with
         --form-feed each image's text followed by a form feed (Tesseract's list mode)
@@ -25,7 +26,21 @@ def edit_distance(a, b):
     return row[len(b)]
 
 
+def pair(ref_path, hyp_path):
+    refs = open(ref_path, encoding="utf-8").read().rstrip("\n").split("\n")
+    hyps = open(hyp_path, encoding="utf-8").read().rstrip("\n").split("\n")
+    hyps += [""] * (len(refs) - len(hyps))
+    chars = sum(len(r) for r in refs)
+    cerr = sum(edit_distance(r, h) for r, h in zip(refs, hyps)) + sum(len(h) for h in hyps[len(refs):])
+    words = sum(len(r.split()) for r in refs)
+    werr = sum(edit_distance(r.split(), h.split()) for r, h in zip(refs, hyps))
+    print(f"{len(refs)} lines: CER {100 * cerr / max(chars, 1):.2f}% ({cerr} errors / {chars} characters), "
+          f"WER {100 * werr / max(words, 1):.2f}% ({werr} / {words} words)")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--pair":
+        return pair(sys.argv[2], sys.argv[3])
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     paths = [p for p in open(sys.argv[1], encoding="utf-8").read().split("\n") if p]
