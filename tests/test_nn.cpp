@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 #include <nnocr/nn/nn.hpp>
 #include <nnocr/train/gradcheck.hpp>
@@ -128,6 +129,32 @@ TEST_CASE("Conv2d::infer_affine equals Conv2d, then BatchNorm2d (eval) and ReLU"
       CHECK(worst < 1e-5);
       CHECK((zeros > 0) == relu);  // the ReLU really clamps something
     }
+}
+
+TEST_CASE("MaxPool2d: inference (no argmax kept) equals the training forward, NaN and ties included") {
+  Rng rng(12);
+  const std::vector<std::pair<Size2, Size2>> shapes = {{2, 2}, {{2, 1}, {2, 1}}, {3, 2}, {{2, 3}, {2, 3}}};
+  for (const auto& shape : shapes) {
+    nn::MaxPool2d pool(shape.first, shape.second);
+    Tensor<float> x = random_tensor({2, 3, 8, 13}, rng);
+    for (index_t i = 0; i + 1 < x.numel(); i += 7) x[i] = x[i + 1];  // ties
+    x[5] = std::nanf("");
+    x[100] = std::nanf("");
+    const Tensor<float> a = pool.forward(x), b = pool.infer(x);
+    REQUIRE(a.shape() == b.shape());
+    index_t nans = 0, mismatches = 0;
+    for (index_t i = 0; i < a.numel(); ++i) {
+      if (std::isnan(a[i]) || std::isnan(b[i])) {
+        nans += std::isnan(a[i]) && std::isnan(b[i]);
+        mismatches += std::isnan(a[i]) != std::isnan(b[i]);
+      } else {
+        mismatches += a[i] != b[i];
+      }
+    }
+    INFO(pool.describe());
+    CHECK(mismatches == 0);
+    CHECK(nans >= 1);
+  }
 }
 
 TEST_CASE("Conv2d gradients") {

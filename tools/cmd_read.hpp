@@ -165,8 +165,9 @@ inline int run_read(const Args& args) {
     writer.page(empty);
   };
   if (lines) {
-    // Chunks of lines: decoded, read as one batch set, written in order.
-    const std::size_t chunk = 256;
+    // Chunks of lines: decoded, read (in batches of similar width), written
+    // in order; a chunk's images are all that is held at once.
+    const std::size_t chunk = 64;
     for (std::size_t c = 0; c < paths.size(); c += chunk) {
       const std::size_t end = std::min(paths.size(), c + chunk);
       std::vector<image::Image> images;
@@ -258,7 +259,7 @@ inline int run_eval(const Args& args) {
   std::vector<double> word_conf;
   std::vector<bool> word_ok;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::size_t chunk = 256;
+  const std::size_t chunk = 64;
   for (std::size_t c = 0; c < n; c += chunk) {
     const std::size_t end = std::min(n, c + chunk);
     std::vector<image::Image> images;
@@ -311,6 +312,35 @@ inline int run_eval(const Args& args) {
       std::printf("  %3lld  %s\n       %s\n     | %s\n", static_cast<long long>(sorted[i].errors),
                   data.entry(sorted[i].index).name.c_str(), data.text(sorted[i].index).c_str(), sorted[i].hyp.c_str());
   }
+  return 0;
+}
+
+// ---------------------------------------------------------------- lm
+
+inline const char* lm_usage() {
+  return "nnocr lm --out FILE [--order N] TEXT...\n"
+         "  Trains a character n-gram language model (interpolated Kneser-Ney) on UTF-8 text\n"
+         "  files, one sentence or line per line, for `nnocr read --lm FILE` (beam decoding).\n"
+         "  --out FILE           the model file to write (text; written whole, then renamed)\n"
+         "  --order N            context length + 1, in [1, 10] (default 5)\n";
+}
+
+inline ArgSpec lm_spec() { return {{"--out", "--order", "--threads", "--isa"}, {"--help"}}; }
+
+inline int run_lm(const Args& args) {
+  NNOCR_CHECK(args.has("--out"), "nnocr lm: --out FILE is required (see --help)");
+  NNOCR_CHECK(!args.positional.empty(), "nnocr lm: no text files given (see --help)");
+  const int order = static_cast<int>(parse_integer(args.get("--order", "5"), "--order", 1, decode::CharLm::max_order));
+  std::string text;
+  for (const std::string& path : args.positional) {
+    const std::vector<std::uint8_t> bytes = read_file(path);
+    text.append(bytes.begin(), bytes.end());
+    if (!text.empty() && text.back() != '\n') text += '\n';
+  }
+  const decode::CharLm lm = decode::CharLm::train(text, order, args.positional.size() == 1 ? args.positional[0] : "text");
+  lm.save(args.get("--out"));
+  std::fprintf(stderr, "nnocr lm: order %d, %zu symbols, from %zu bytes; wrote %s\n", order, lm.vocabulary().size(),
+               text.size(), args.get("--out").c_str());
   return 0;
 }
 

@@ -314,6 +314,8 @@ const std::vector<Command>& commands() {
        cli::read_usage(), cli::read_spec(), cli::run_read},
       {"eval", "score a model on a ground-truth folder: CER, WER, line accuracy, speed, calibration",
        cli::eval_usage(), cli::eval_spec(), cli::run_eval},
+      {"lm", "train a character n-gram language model for beam decoding (--lm)", cli::lm_usage(), cli::lm_spec(),
+       cli::run_lm},
       {"train", "train a CRNN recognizer (synthetic lines or a ground-truth folder), resumable",
        cli::train_usage(), cli::train_spec(), cli::run_train},
   };

@@ -26,14 +26,11 @@
 #include "../io/json.hpp"
 #include "../io/model_file.hpp"
 #include "../nn/nn.hpp"
+#include "conv_stack.hpp"
 
 namespace nnocr::models {
 
-struct CrnnStage {
-  index_t channels = 32;
-  int convs = 1;          // 3x3 convolutions in the stage
-  index_t pool_h = 2, pool_w = 2;  // 1 x 1: no pooling
-};
+using CrnnStage = ConvStage;
 
 struct CrnnConfig {
   index_t height = 32;
@@ -43,33 +40,14 @@ struct CrnnConfig {
   float dropout = 0.1f;     // between the LSTM layers and before the classifier, in training
   index_t classes = 2;      // including the blank
 
-  index_t frame_width() const {
-    index_t f = 1;
-    for (const auto& s : stages) f *= s.pool_w;
-    return f;
-  }
-  index_t feature_height() const {
-    index_t h = height;
-    for (const auto& s : stages) h /= s.pool_h;
-    return h;
-  }
+  index_t frame_width() const { return stages_frame_width(stages); }
+  index_t feature_height() const { return stages_feature_height(height, stages); }
   index_t feature_size() const { return (stages.empty() ? 1 : stages.back().channels) * feature_height(); }
   // Frames for a line `width` pixels wide (before padding).
   index_t frames(index_t width) const { return (width + frame_width() - 1) / frame_width(); }
 
   void validate() const {
-    NNOCR_CHECK(height >= 1 && height <= 1024, "CRNN config: height ", height, " is outside [1, 1024]");
-    NNOCR_CHECK(!stages.empty() && stages.size() <= 16, "CRNN config: needs 1 to 16 conv stages, got ", stages.size());
-    index_t h = height;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-      const auto& s = stages[i];
-      NNOCR_CHECK(s.channels >= 1 && s.channels <= 4096 && s.convs >= 1 && s.convs <= 8 && s.pool_h >= 1 &&
-                      s.pool_h <= 8 && s.pool_w >= 1 && s.pool_w <= 8,
-                  "CRNN config: stage ", i, " (channels ", s.channels, ", convs ", s.convs, ", pool ", s.pool_h, "x",
-                  s.pool_w, ") is out of range");
-      h /= s.pool_h;
-      NNOCR_CHECK(h >= 1, "CRNN config: the pools reduce height ", height, " to nothing at stage ", i);
-    }
+    validate_stages("CRNN config", height, stages);
     NNOCR_CHECK(hidden >= 1 && hidden <= 4096 && layers >= 1 && layers <= 8, "CRNN config: LSTM hidden ", hidden,
                 " / layers ", layers, " out of range");
     NNOCR_CHECK(dropout >= 0.0f && dropout < 1.0f, "CRNN config: dropout ", dropout, " is outside [0, 1)");
@@ -80,16 +58,7 @@ struct CrnnConfig {
     io::Json j = io::Json::object();
     j.set("type", "crnn");
     j.set("height", height);
-    io::Json st = io::Json::array();
-    for (const auto& s : stages) {
-      io::Json o = io::Json::object();
-      o.set("channels", s.channels);
-      o.set("convs", static_cast<index_t>(s.convs));
-      o.set("pool_h", s.pool_h);
-      o.set("pool_w", s.pool_w);
-      st.push_back(std::move(o));
-    }
-    j.set("stages", std::move(st));
+    j.set("stages", stages_to_json(stages));
     j.set("hidden", hidden);
     j.set("layers", static_cast<index_t>(layers));
     j.set("dropout", static_cast<double>(dropout));
@@ -99,21 +68,9 @@ struct CrnnConfig {
   static CrnnConfig from_json(const io::Json& j) {
     NNOCR_CHECK(j.at("type").as_string() == "crnn", "architecture type '", j.at("type").as_string(), "' is not crnn");
     CrnnConfig c;
-    auto small = [](const io::Json& v, const char* what) {
-      const std::int64_t x = v.as_int();
-      NNOCR_CHECK(x >= 0 && x <= 1000000, "CRNN config: ", what, " = ", x, " is out of range");
-      return static_cast<index_t>(x);
-    };
+    auto small = [](const io::Json& v, const char* what) { return config_integer(v, what); };
     c.height = small(j.at("height"), "height");
-    c.stages.clear();
-    for (const io::Json& o : j.at("stages").as_array()) {
-      CrnnStage s;
-      s.channels = small(o.at("channels"), "channels");
-      s.convs = static_cast<int>(small(o.at("convs"), "convs"));
-      s.pool_h = small(o.at("pool_h"), "pool_h");
-      s.pool_w = small(o.at("pool_w"), "pool_w");
-      c.stages.push_back(s);
-    }
+    c.stages = stages_from_json(j.at("stages"));
     c.hidden = small(j.at("hidden"), "hidden");
     c.layers = static_cast<int>(small(j.at("layers"), "layers"));
     c.dropout = static_cast<float>(j.at("dropout").as_double());
@@ -135,22 +92,7 @@ class Crnn : public nn::Module {
         drop(config.dropout, rng.next_u64()),
         fc(2 * config.hidden, config.classes, rng),
         config_(config) {
-    index_t in = 1;
-    for (const auto& s : config.stages) {
-      for (int k = 0; k < s.convs; ++k) {
-        nn::Conv2dConfig cc;
-        cc.in_channels = in;
-        cc.out_channels = s.channels;
-        cc.kernel = 3;
-        cc.padding = 1;
-        cc.bias = false;  // followed by batch normalisation
-        cnn.emplace<nn::Conv2d>(cc, rng);
-        cnn.emplace<nn::BatchNorm2d>(s.channels);
-        cnn.emplace<nn::ReLU>();
-        in = s.channels;
-      }
-      if (s.pool_h > 1 || s.pool_w > 1) cnn.emplace<nn::MaxPool2d>(nn::Size2(s.pool_h, s.pool_w));
-    }
+    build_conv_stack(cnn, config.stages, rng);
     register_module("cnn", cnn);
     register_module("rnn", rnn);
     register_module("drop", drop);
@@ -164,20 +106,9 @@ class Crnn : public nn::Module {
   // frame count (for CTC). widths: each line's width before padding.
   Tensor<float> forward(const Tensor<float>& images, const std::vector<index_t>& widths, std::vector<index_t>* frames) {
     const std::vector<index_t> lengths = frame_lengths(images, widths);
-    // The conv stack layer by layer, the padding past each line zeroed after
-    // every layer (see mask_padding); the widths are kept for backward.
-    layer_widths_.assign(cnn.size(), {});
-    Tensor<float> f = images;
-    std::vector<index_t> w = widths;
-    for (std::size_t i = 0; i < cnn.size(); ++i) {
-      const index_t W_in = f.size(3);
-      f = cnn[i].forward(f);
-      w = scaled_widths(w, W_in, f.size(3));
-      mask_padding(f, w);
-      layer_widths_[i] = w;
-    }
+    const Tensor<float> f = conv_stack_forward(cnn, images, widths, layer_widths_);
     feature_shape_ = f.shape();
-    const Tensor<float> seq = to_sequence(f);
+    const Tensor<float> seq = features_to_frames(f);
     const nn::RecurrentOutput r = rnn.forward(seq, lengths);
     Tensor<float> logits = fc.forward(drop.forward(r.y));
     if (frames) *frames = lengths;
@@ -189,20 +120,15 @@ class Crnn : public nn::Module {
   Tensor<float> backward(const Tensor<float>& dlogits) {
     NNOCR_CHECK(feature_shape_.rank() == 4, "Crnn::backward called without a forward");
     const Tensor<float> dseq = rnn.backward(drop.backward(fc.backward(dlogits)));
-    Tensor<float> g = from_sequence(dseq, feature_shape_);
-    for (std::size_t i = cnn.size(); i-- > 0;) {
-      mask_padding(g, layer_widths_[i]);  // the masked outputs are constants
-      g = cnn[i].backward(g);
-    }
-    return g;
+    return conv_stack_backward(cnn, frames_to_features(dseq, feature_shape_), layer_widths_);
   }
 
   // Eval-mode forward that keeps nothing (thread-safe on a shared model).
   Tensor<float> infer(const Tensor<float>& images, const std::vector<index_t>& widths,
                       std::vector<index_t>* frames = nullptr) const {
     const std::vector<index_t> lengths = frame_lengths(images, widths);
-    const Tensor<float> f = infer_features(images, widths);
-    const nn::RecurrentOutput r = rnn.infer(to_sequence(f), lengths);
+    const Tensor<float> f = conv_stack_infer(cnn, images, widths);
+    const nn::RecurrentOutput r = rnn.infer(features_to_frames(f), lengths);
     if (frames) *frames = lengths;
     return fc.infer(r.y);
   }
@@ -226,56 +152,6 @@ class Crnn : public nn::Module {
   }
 
  private:
-  // The conv stack in eval mode with each Conv2d -> BatchNorm2d -> ReLU run
-  // as one fused convolution (Conv2d::infer_affine): the same values as the
-  // layers one by one up to rounding, without two passes over the feature
-  // maps. Padding is zeroed as in forward().
-  Tensor<float> infer_features(const Tensor<float>& images, std::vector<index_t> w) const {
-    Tensor<float> h;
-    const Tensor<float>* in = &images;
-    std::vector<float> scale, shift;
-    for (std::size_t i = 0; i < cnn.size(); ++i) {
-      const index_t W_in = in->size(3);
-      const auto* conv = dynamic_cast<const nn::Conv2d*>(&cnn[i]);
-      const auto* bn = i + 1 < cnn.size() ? dynamic_cast<const nn::BatchNorm2d*>(&cnn[i + 1]) : nullptr;
-      if (conv && bn) {
-        bn->eval_affine(scale, shift);
-        const bool relu = i + 2 < cnn.size() && dynamic_cast<const nn::ReLU*>(&cnn[i + 2]) != nullptr;
-        h = conv->infer_affine(*in, scale.data(), shift.data(), relu);
-        i += relu ? 2 : 1;
-      } else {
-        h = cnn[i].infer(*in);
-      }
-      w = scaled_widths(w, W_in, h.size(3));
-      mask_padding(h, w);
-      in = &h;
-    }
-    return h;
-  }
-
-  // A line's width after a layer that maps W_in columns to W_out (a pooling
-  // stride s = W_in / W_out): ceil(w / s), the columns that see any of it.
-  static std::vector<index_t> scaled_widths(std::vector<index_t> w, index_t W_in, index_t W_out) {
-    if (W_in != W_out)
-      for (index_t& x : w) x = std::min(W_out, (x * W_out + W_in - 1) / W_in);
-    return w;
-  }
-
-  // Zeroes columns [w[n], W) of line n's feature maps [N, C, H, W]. Without
-  // this the padding, blank paper (0) in the image, becomes a non-zero
-  // constant after a batch norm, and the next convolution carries it into
-  // the line's last columns: a line would read differently depending on how
-  // much wider the other lines of its batch are.
-  static void mask_padding(Tensor<float>& f, const std::vector<index_t>& w) {
-    const index_t N = f.size(0), planes = f.size(1) * f.size(2), W = f.size(3);
-    for (index_t n = 0; n < N; ++n) {
-      const index_t from = w[static_cast<std::size_t>(n)];
-      if (from >= W) continue;
-      float* p = f.data() + n * planes * W;
-      for (index_t r = 0; r < planes; ++r) std::fill(p + r * W + from, p + (r + 1) * W, 0.0f);
-    }
-  }
-
   static nn::RecurrentConfig rnn_config(const CrnnConfig& c) {
     nn::RecurrentConfig r;
     r.input_size = c.feature_size();
@@ -284,35 +160,6 @@ class Crnn : public nn::Module {
     r.bidirectional = true;
     r.dropout = c.dropout;
     return r;
-  }
-
-  // [N, C, H', W'] -> [W', N, C H']: frame t of line n is column t of its
-  // feature maps, channels outer, rows inner.
-  static Tensor<float> to_sequence(const Tensor<float>& f) {
-    const index_t N = f.size(0), C = f.size(1), H = f.size(2), W = f.size(3);
-    Tensor<float> seq({W, N, C * H});
-    float* out = seq.data();
-    const float* in = f.data();
-    for (index_t n = 0; n < N; ++n)
-      for (index_t ch = 0; ch < C * H; ++ch) {
-        const float* row = in + (n * C * H + ch) * W;
-        for (index_t t = 0; t < W; ++t) out[(t * N + n) * C * H + ch] = row[t];
-      }
-    return seq;
-  }
-  static Tensor<float> from_sequence(const Tensor<float>& seq, const Shape& shape) {
-    const index_t N = shape[0], C = shape[1], H = shape[2], W = shape[3];
-    NNOCR_CHECK(seq.rank() == 3 && seq.size(0) == W && seq.size(1) == N && seq.size(2) == C * H,
-                "Crnn: sequence gradient ", seq.shape().str(), " does not match features ", shape.str());
-    Tensor<float> f(shape);
-    float* out = f.data();
-    const float* in = seq.data();
-    for (index_t n = 0; n < N; ++n)
-      for (index_t ch = 0; ch < C * H; ++ch) {
-        float* row = out + (n * C * H + ch) * W;
-        for (index_t t = 0; t < W; ++t) row[t] = in[(t * N + n) * C * H + ch];
-      }
-    return f;
   }
 
   CrnnConfig config_;

@@ -71,6 +71,29 @@ template <int KH, int KW>
 inline void max_windows(const float* in, index_t W, index_t Ho, index_t Wo, index_t sh, index_t sw, float* out,
                         std::int32_t* at, index_t kh = KH, index_t kw = KW) {
   const index_t wh = KH > 0 ? KH : kh, ww = KW > 0 ? KW : kw;
+  if (KH == 2 && at == nullptr) {
+    // Inference (no argmax): the larger of two rows, then of neighbours
+    // along the row, loops the compiler vectorizes. NaN wins either way.
+    auto pmax = [](float a, float b) { return (a > b || a != a) ? a : b; };
+    for (index_t oy = 0; oy < Ho; ++oy) {
+      const float* r0 = in + oy * sh * W;
+      const float* r1 = r0 + W;
+      float* o = out + oy * Wo;
+      if (KW == 1 && sw == 1) {
+        for (index_t ox = 0; ox < Wo; ++ox) o[ox] = pmax(r0[ox], r1[ox]);
+      } else if (KW == 2 && sw == 2) {
+        for (index_t ox = 0; ox < Wo; ++ox)
+          o[ox] = pmax(pmax(r0[2 * ox], r1[2 * ox]), pmax(r0[2 * ox + 1], r1[2 * ox + 1]));
+      } else {
+        for (index_t ox = 0; ox < Wo; ++ox) {
+          float best = r0[ox * sw];
+          for (index_t j = 0; j < ww; ++j) best = pmax(pmax(best, r0[ox * sw + j]), r1[ox * sw + j]);
+          o[ox] = best;
+        }
+      }
+    }
+    return;
+  }
   for (index_t oy = 0; oy < Ho; ++oy) {
     float* o = out + oy * Wo;
     std::int32_t* a = at ? at + oy * Wo : nullptr;

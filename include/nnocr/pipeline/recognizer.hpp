@@ -42,7 +42,9 @@ struct RecognizerOptions {
   std::shared_ptr<const decode::CharLm> lm;        // beam only
   double lm_weight = 0.5;
   decode::LexiconMode lexicon_mode = decode::LexiconMode::penalize;
-  index_t batch = 16;         // lines per forward pass
+  index_t batch = 16;         // lines per forward pass, at most
+  index_t batch_columns = 4096;  // and at most this many padded columns (lines x widest), which bounds
+                                 // the feature maps' memory: 32 channels x 32 rows x 4096 x 4 B = 16 MiB
   int max_width = 4096;       // widest line at the model's height; wider lines are squeezed
   PageSplitOptions page;
 };
@@ -51,7 +53,7 @@ class Recognizer {
  public:
   explicit Recognizer(const std::string& model_path, RecognizerOptions options = {})
       : file_(models::load_crnn(model_path)), options_(std::move(options)) {
-    NNOCR_CHECK(options_.batch >= 1, "Recognizer: batch must be >= 1");
+    NNOCR_CHECK(options_.batch >= 1 && options_.batch_columns >= 1, "Recognizer: batch and batch_columns must be >= 1");
     NNOCR_CHECK(options_.beam_width >= 1, "Recognizer: beam_width must be >= 1");
     NNOCR_CHECK(options_.decoder == Decoder::beam || (!options_.lexicon && !options_.lm),
                 "Recognizer: a lexicon or language model needs the beam decoder");
@@ -145,9 +147,16 @@ class Recognizer {
     beam.lexicon = options_.lexicon.get();
     beam.lexicon_mode = options_.lexicon_mode;
     const auto B = static_cast<std::size_t>(options_.batch);
-    for (std::size_t b = 0; b < order.size(); b += B) {
+    for (std::size_t b = 0, next = 0; b < order.size(); b = next) {
+      // Lines in order of width: the batch grows while the padded area fits.
+      next = b + 1;
+      while (next < order.size() && next - b < B &&
+             static_cast<index_t>(next - b + 1) * std::min<index_t>(widths[static_cast<std::size_t>(order[next])],
+                                                                    options_.max_width) <=
+                 options_.batch_columns)
+        ++next;
       std::vector<data::LineSample> chunk;
-      for (std::size_t i = b; i < std::min(order.size(), b + B); ++i)
+      for (std::size_t i = b; i < next; ++i)
         chunk.push_back({jobs[static_cast<std::size_t>(order[i])].line.gray, std::string()});
       const data::LineBatch lb = data::make_line_batch(chunk, file_.charset, bo);
       std::vector<index_t> frames;
