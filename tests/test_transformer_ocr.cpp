@@ -1,0 +1,239 @@
+// The transformer recognizer (models/transformer_ocr.hpp): config, shapes,
+// gradients by finite differences, padding invariance, incremental decoding
+// against the full forward, and a tiny model that learns to read.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <nnocr/decode/attention.hpp>
+#include <nnocr/models/transformer_ocr.hpp>
+#include <nnocr/train/gradcheck.hpp>
+#include <nnocr/train/loss.hpp>
+#include <nnocr/train/optim.hpp>
+
+using namespace nnocr;
+using models::TransformerOcr;
+using models::TransformerOcrConfig;
+
+namespace {
+
+TransformerOcrConfig tiny_config() {
+  TransformerOcrConfig c;
+  c.height = 8;
+  c.stages = {{2, 1, 2, 2}, {3, 1, 2, 1}};
+  c.d_model = 8;
+  c.heads = 2;
+  c.feedforward = 12;
+  c.encoder_layers = 1;
+  c.decoder_layers = 1;
+  c.dropout = 0.0f;
+  c.max_length = 12;
+  c.classes = 5;
+  return c;
+}
+
+Tensor<float> ink_lines(index_t height, index_t W, const std::vector<index_t>& widths, Rng& rng) {
+  Tensor<float> x({static_cast<index_t>(widths.size()), 1, height, W}, 0.0f);
+  for (std::size_t n = 0; n < widths.size(); ++n)
+    for (index_t y = 0; y < height; ++y)
+      for (index_t i = 0; i < widths[n]; ++i) x(static_cast<index_t>(n), 0, y, i) = rng.uniform();
+  return x;
+}
+
+Tensor<std::int32_t> tokens_of(const std::vector<std::vector<std::int32_t>>& columns, std::int32_t start) {
+  index_t L = 0;
+  for (const auto& c : columns) L = std::max<index_t>(L, static_cast<index_t>(c.size()) + 1);
+  Tensor<std::int32_t> t({L, static_cast<index_t>(columns.size())}, 0);
+  for (std::size_t n = 0; n < columns.size(); ++n) {
+    t(0, static_cast<index_t>(n)) = start;
+    for (std::size_t i = 0; i < columns[n].size(); ++i)
+      t(static_cast<index_t>(i) + 1, static_cast<index_t>(n)) = columns[n][i];
+  }
+  return t;
+}
+
+template <class T>
+Tensor<T> reshaped(const Tensor<T>& t, const Shape& shape) {
+  Tensor<T> out(shape);
+  REQUIRE(out.numel() == t.numel());
+  std::copy(t.data(), t.data() + t.numel(), out.data());
+  return out;
+}
+
+// The model as a one-tensor Layer (fixed widths and tokens) for train::check_gradients.
+struct AsLayer : nn::Layer {
+  TransformerOcr& model;
+  std::vector<index_t> widths;
+  Tensor<std::int32_t> tokens;
+  AsLayer(TransformerOcr& m, std::vector<index_t> w, Tensor<std::int32_t> t)
+      : model(m), widths(std::move(w)), tokens(std::move(t)) {
+    register_module("model", model);
+  }
+  std::string kind() const override { return "AsLayer"; }
+  Tensor<float> forward(const Tensor<float>& x) override { return model.forward(x, widths, tokens); }
+  Tensor<float> infer(const Tensor<float>&) const override { throw Error("not used"); }
+  Tensor<float> backward(const Tensor<float>& dy) override { return model.backward(dy); }
+};
+
+}  // namespace
+
+TEST_CASE("TransformerOcr config: validation and JSON round trip") {
+  TransformerOcrConfig c = tiny_config();
+  CHECK_NOTHROW(c.validate());
+  const TransformerOcrConfig back = TransformerOcrConfig::from_json(c.to_json());
+  CHECK(io::to_json(back.to_json()) == io::to_json(c.to_json()));
+  CHECK(c.start_token() == 5);
+  TransformerOcrConfig bad = c;
+  bad.heads = 3;  // 8 is not a multiple of 3
+  CHECK_THROWS_AS(bad.validate(), Error);
+  bad = c;
+  bad.decoder_layers = 0;
+  CHECK_THROWS_AS(bad.validate(), Error);
+  io::Json crnn = c.to_json();
+  crnn.set("type", "crnn");
+  CHECK_THROWS_WITH_AS(TransformerOcrConfig::from_json(crnn), doctest::Contains("not transformer"), Error);
+}
+
+TEST_CASE("teacher_forcing: start + text in, text + end out, the rest ignored") {
+  const Tensor<std::int32_t> targets({5}, {3, 1, 4, 2, 2});
+  const models::TeacherForcing tf = models::teacher_forcing(targets, {3, 2}, 9);
+  REQUIRE(tf.inputs.shape() == Shape{4, 2});
+  const std::vector<std::int32_t> in0 = {9, 3, 1, 4}, out0 = {3, 1, 4, 0};
+  const std::vector<std::int32_t> in1 = {9, 2, 2, 0}, out1 = {2, 2, 0, -100};
+  for (index_t t = 0; t < 4; ++t) {
+    CHECK(tf.inputs(t, 0) == in0[static_cast<std::size_t>(t)]);
+    CHECK(tf.outputs(t, 0) == out0[static_cast<std::size_t>(t)]);
+    CHECK(tf.inputs(t, 1) == in1[static_cast<std::size_t>(t)]);
+    CHECK(tf.outputs(t, 1) == out1[static_cast<std::size_t>(t)]);
+  }
+  CHECK_THROWS_AS(models::teacher_forcing(targets, {3, 3}, 9), Error);
+}
+
+TEST_CASE("TransformerOcr backward matches finite differences (input and every parameter)") {
+  // Pools 1 x 1 and BatchNorm shifts at 3 keep every ReLU on its linear
+  // side, so the network is smooth; the second line is shorter (its frames
+  // past the width are masked out of the cross-attention).
+  TransformerOcrConfig cfg = tiny_config();
+  cfg.height = 4;
+  cfg.stages = {{2, 1, 1, 1}, {3, 1, 1, 1}};
+  Rng rng(3);
+  TransformerOcr model(cfg, rng);
+  for (auto& [name, p] : model.named_parameters())
+    if (name.find("cnn.") == 0 && name.find(".bias") != std::string::npos) p->value.fill(3.0f);
+  AsLayer layer(model, {6, 4}, tokens_of({{1, 2, 3}, {4}}, cfg.start_token()));
+  const Tensor<float> x = ink_lines(cfg.height, 6, {6, 4}, rng);
+  train::GradCheckOptions options;
+  options.step = 1e-3f;
+  options.max_checks_per_tensor = 12;
+  layer.train();
+  const auto r = train::check_gradients(layer, x, options);
+  INFO("worst ", r.worst, " (ratio ", r.worst_ratio, ")");
+  CHECK(r.checked > 300);
+  CHECK(r.ok());
+}
+
+TEST_CASE("TransformerOcr: a line's logits do not depend on the lines batched with it") {
+  const TransformerOcrConfig cfg = tiny_config();
+  Rng rng(5);
+  TransformerOcr model(cfg, rng);
+  model.eval();
+  const Tensor<float> both = ink_lines(cfg.height, 20, {7, 20}, rng);
+  Tensor<float> alone({1, 1, cfg.height, 8}, 0.0f);
+  for (index_t y = 0; y < cfg.height; ++y)
+    for (index_t i = 0; i < 7; ++i) alone(0, 0, y, i) = both(0, 0, y, i);
+  const Tensor<std::int32_t> t2 = tokens_of({{1, 2}, {3, 3}}, cfg.start_token());
+  const Tensor<std::int32_t> t1 = tokens_of({{1, 2}}, cfg.start_token());
+  const Tensor<float> a = model.forward(alone, {7}, t1), b = model.forward(both, {7, 20}, t2);
+  double worst = 0.0, between = 0.0;
+  for (index_t t = 0; t < 3; ++t)
+    for (index_t c = 0; c < cfg.classes; ++c) {
+      worst = std::max(worst, std::abs(static_cast<double>(a(t, 0, c)) - b(t, 0, c)));
+      between = std::max(between, std::abs(static_cast<double>(b(t, 0, c)) - b(t, 1, c)));
+    }
+  CHECK(worst < 1e-5);
+  CHECK(between > 1e-3);  // the two lines do read differently
+}
+
+TEST_CASE("TransformerOcr: incremental decoding equals the full forward") {
+  const TransformerOcrConfig cfg = tiny_config();
+  Rng rng(8);
+  TransformerOcr model(cfg, rng);
+  model.eval();
+  const Tensor<float> x = ink_lines(cfg.height, 16, {16}, rng);
+  std::vector<index_t> frames;
+  const Tensor<float> memory = model.encode(x, {16}, &frames);
+  REQUIRE(frames == std::vector<index_t>{8});
+  const Tensor<float> line = TransformerOcr::line_memory(memory, 0, frames[0]);
+  decode::AttentionDecodeConfig dc = model.decode_config();
+  dc.max_length = 6;
+  const decode::DecodedSequence greedy = decode::greedy_decode(model, line, dc);
+  // Feed the decoded tokens (plus one more position) through the full forward.
+  std::vector<std::int32_t> fed = greedy.tokens;
+  const Tensor<std::int32_t> tokens = tokens_of({fed}, cfg.start_token());
+  Tensor<float> logits = model.forward(x, {16}, tokens);
+  nn::log_softmax_rows(logits.data(), logits.data(), logits.size(0), logits.size(2));
+  double lp = 0.0;
+  for (std::size_t t = 0; t < greedy.tokens.size(); ++t) {
+    const index_t ti = static_cast<index_t>(t);
+    const float* row = logits.data() + ti * cfg.classes;
+    const auto best = static_cast<std::int32_t>(std::max_element(row, row + cfg.classes) - row);
+    CHECK(best == greedy.tokens[t]);
+    CHECK(std::abs(row[greedy.tokens[t]] - greedy.token_log_probs[t]) < 1e-4);
+    lp += row[greedy.tokens[t]];
+  }
+  if (greedy.finished) lp += logits(static_cast<index_t>(greedy.tokens.size()), 0, 0);
+  CHECK(std::abs(lp - greedy.log_prob) < 1e-3);
+  // Beam search with width 1 is greedy search.
+  const auto beams = decode::beam_search(model, line, model.decode_config(1));
+  REQUIRE(!beams.empty());
+  dc.max_length = cfg.max_length;
+  CHECK(beams.front().tokens == decode::greedy_decode(model, line, dc).tokens);
+}
+
+TEST_CASE("TransformerOcr learns to read: three patterns, three texts") {
+  // Three fixed "images" and their texts; a few dozen Adam steps of
+  // teacher-forced cross-entropy make greedy decoding reproduce each text.
+  TransformerOcrConfig cfg = tiny_config();
+  cfg.d_model = 16;
+  cfg.heads = 2;
+  cfg.feedforward = 32;
+  Rng rng(11);
+  TransformerOcr model(cfg, rng);
+  const std::vector<std::vector<std::int32_t>> texts = {{1, 2, 3}, {4, 4}, {3, 1}};
+  const std::vector<index_t> widths = {12, 16, 10};
+  const Tensor<float> x = ink_lines(cfg.height, 16, widths, rng);
+  std::vector<std::int32_t> flat;
+  std::vector<index_t> lengths;
+  for (const auto& t : texts) {
+    flat.insert(flat.end(), t.begin(), t.end());
+    lengths.push_back(static_cast<index_t>(t.size()));
+  }
+  const Tensor<std::int32_t> targets({static_cast<index_t>(flat.size())}, flat);
+  const models::TeacherForcing tf = models::teacher_forcing(targets, lengths, cfg.start_token());
+  train::Adam opt(model.named_parameters(), train::adamw_config(0.01f, 0.0f));
+  double first = 0.0, last = 0.0;
+  for (int step = 0; step < 120; ++step) {
+    model.train();
+    opt.zero_grad();
+    const Tensor<float> logits = model.forward(x, widths, tf.inputs);
+    const Tensor<float> flat_logits = reshaped(logits, {logits.size(0) * logits.size(1), logits.size(2)});
+    const train::LossResult r = train::cross_entropy(flat_logits, reshaped(tf.outputs, {tf.outputs.numel()}));
+    model.backward(reshaped(r.grad, logits.shape()));
+    opt.step();
+    if (step == 0) first = r.loss;
+    last = r.loss;
+  }
+  INFO("loss ", first, " -> ", last);
+  CHECK(last < 0.2 * first);
+  model.eval();
+  std::vector<index_t> frames;
+  const Tensor<float> memory = model.encode(x, widths, &frames);
+  for (std::size_t n = 0; n < texts.size(); ++n) {
+    const auto seq = decode::greedy_decode(
+        model, TransformerOcr::line_memory(memory, static_cast<index_t>(n), frames[n]), model.decode_config());
+    CHECK(seq.finished);
+    CHECK(seq.tokens == texts[n]);
+  }
+}
