@@ -9,6 +9,8 @@
 #include <nnocr/models/crnn.hpp>
 #include <nnocr/train/gradcheck.hpp>
 
+#include "test_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -145,21 +147,7 @@ KinkTolerantResult check_gradients_across_kinks(nn::Layer& layer, Tensor<float> 
   return result;
 }
 
-// A fresh, empty folder under the system's temporary folder, removed at the
-// end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "nnocr-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 std::string load_error(const std::string& path) {
   try {

@@ -16,28 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system's temporary folder, removed at the end
-// of the test.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = (fs::temp_directory_path() /
-             ("nnocr_test_gt_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
-                .string();
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 void write_raw(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());
@@ -78,15 +57,15 @@ std::string error_of(const std::string& dir, const GtOptions& options = {}) {
 
 TEST_CASE("gt folder: nested pairs are listed in sorted order, with texts and gray images") {
   TempDir dir;
-  write_gt_sample(dir.path(), "b/line2", line_image(2), "second line");
-  write_gt_sample(dir.path(), "a", line_image(1), "first \xE2\x80\x94 line");
-  write_gt_sample(dir.path(), "b/deeper/line3", line_image(3, 31, 9), "third");
-  write_gt_sample(dir.path(), "b/line10", line_image(4), "fourth");
+  write_gt_sample(dir.path_string(), "b/line2", line_image(2), "second line");
+  write_gt_sample(dir.path_string(), "a", line_image(1), "first \xE2\x80\x94 line");
+  write_gt_sample(dir.path_string(), "b/deeper/line3", line_image(3, 31, 9), "third");
+  write_gt_sample(dir.path_string(), "b/line10", line_image(4), "fourth");
   // Other files are ignored.
   write_raw(dir / "notes.txt", "not ground truth");
   write_raw(dir / "b/model.lstmf", "xx");
 
-  const GtDataset ds = open_gt_folder(dir.path());
+  const GtDataset ds = open_gt_folder(dir.path_string());
   REQUIRE(ds.size() == 4);
   CHECK(ds.entry(0).name == "a");
   CHECK(ds.entry(1).name == "b/deeper/line3");
@@ -112,7 +91,7 @@ TEST_CASE("gt folder: nested pairs are listed in sorted order, with texts and gr
   std::ifstream in(dir / "a.gt.txt", std::ios::binary);
   const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(raw == "first \xE2\x80\x94 line\n");
-  CHECK(temporaries(dir.path()).empty());
+  CHECK(temporaries(dir.path_string()).empty());
 }
 
 TEST_CASE("gt folder: color images load as gray; jpg/bmp/pgm are found, TIFF is pointed out") {
@@ -126,7 +105,7 @@ TEST_CASE("gt folder: color images load as gray; jpg/bmp/pgm are found, TIFF is 
   write_raw(dir / "scan.tif", "II*\0");
   write_raw(dir / "scan.gt.txt", "tiff");
 
-  const GtDataset ds = open_gt_folder(dir.path());
+  const GtDataset ds = open_gt_folder(dir.path_string());
   REQUIRE(ds.size() == 2);
   const image::Image gray = ds.load_image(0);
   CHECK(gray.channels() == 1);
@@ -141,7 +120,7 @@ TEST_CASE("gt folder: color images load as gray; jpg/bmp/pgm are found, TIFF is 
 
 TEST_CASE("gt folder: unpaired files are warnings, or errors when strict") {
   TempDir dir;
-  write_gt_sample(dir.path(), "ok", line_image(1), "fine");
+  write_gt_sample(dir.path_string(), "ok", line_image(1), "fine");
   put_image(line_image(2), dir / "sub/lonely.png");
   write_raw(dir / "orphan.gt.txt", "no image\n");
   image::write_image(line_image(3), dir / "twice.png");
@@ -149,7 +128,7 @@ TEST_CASE("gt folder: unpaired files are warnings, or errors when strict") {
   write_raw(dir / "twice.bmp", "");
   write_raw(dir / "twice.gt.txt", "two images");
 
-  const GtDataset ds = open_gt_folder(dir.path());
+  const GtDataset ds = open_gt_folder(dir.path_string());
   CHECK(ds.size() == 2);  // ok, twice
   CHECK(ds.images_without_text() == 2);  // sub/lonely, twice.JPG
   CHECK(ds.texts_without_image() == 1);
@@ -163,10 +142,10 @@ TEST_CASE("gt folder: unpaired files are warnings, or errors when strict") {
 
   GtOptions strict;
   strict.strict = true;
-  CHECK(error_of(dir.path(), strict).find("no image next to it") != std::string::npos);
+  CHECK(error_of(dir.path_string(), strict).find("no image next to it") != std::string::npos);
   GtOptions few;
   few.max_warnings = 1;
-  const GtDataset capped = open_gt_folder(dir.path(), few);
+  const GtDataset capped = open_gt_folder(dir.path_string(), few);
   CHECK(capped.warnings().size() == 1);
   CHECK(capped.warning_count() == 4);
 }
@@ -180,7 +159,7 @@ TEST_CASE("gt folder: BOM, CRLF and one final newline are removed; empty and mul
     image::write_image(line_image(1), dir / (name + ".png"));
     write_raw(dir / (name + ".gt.txt"), text);
   }
-  const GtDataset ds = open_gt_folder(dir.path());
+  const GtDataset ds = open_gt_folder(dir.path_string());
   REQUIRE(ds.size() == 4);
   CHECK(ds.texts() == std::vector<std::string>{"with bom", "windows line", "unix line", "no newline"});
   CHECK(ds.rejected_texts() == 3);
@@ -191,18 +170,18 @@ TEST_CASE("gt folder: BOM, CRLF and one final newline are removed; empty and mul
   CHECK(all.find("extra.gt.txt: the text has more than one line (line break at byte 4)") != std::string::npos);
   GtOptions strict;
   strict.strict = true;
-  CHECK(error_of(dir.path(), strict).find("empty text") != std::string::npos);
+  CHECK(error_of(dir.path_string(), strict).find("empty text") != std::string::npos);
 }
 
 TEST_CASE("gt folder: invalid UTF-8 is an error naming the file and the byte offset") {
   TempDir dir;
   put_image(line_image(1), dir / "x/bad.png");
   write_raw(dir / "x/bad.gt.txt", "caf\xE9 au lait\n");  // Latin-1, not UTF-8
-  const std::string e = error_of(dir.path());
+  const std::string e = error_of(dir.path_string());
   CHECK(e.find("bad.gt.txt: invalid UTF-8 at byte 3") != std::string::npos);
   // Offsets count from the start of the file, BOM included.
   write_raw(dir / "x/bad.gt.txt", "\xEF\xBB\xBF" "ab\xC0\x80");
-  CHECK(error_of(dir.path()).find("bad.gt.txt: invalid UTF-8 at byte 5: overlong") != std::string::npos);
+  CHECK(error_of(dir.path_string()).find("bad.gt.txt: invalid UTF-8 at byte 5: overlong") != std::string::npos);
 }
 
 TEST_CASE("gt folder: missing folders, undecodable images and bad writes") {
@@ -213,21 +192,21 @@ TEST_CASE("gt folder: missing folders, undecodable images and bad writes") {
 
   write_raw(dir / "broken.png", "not a png");
   write_raw(dir / "broken.gt.txt", "text");
-  const GtDataset ds = open_gt_folder(dir.path());
+  const GtDataset ds = open_gt_folder(dir.path_string());
   REQUIRE(ds.size() == 1);
   CHECK_THROWS_WITH_AS(ds.load(0), doctest::Contains("broken.png"), Error);
 
   const image::Image img = line_image(1);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "../escape", img, "t"), doctest::Contains("bad sample name"), Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "/abs", img, "t"), doctest::Contains("bad sample name"), Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "", img, "t"), doctest::Contains("bad sample name"), Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "a/./b", img, "t"), doctest::Contains("bad sample name"), Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "n", img, "two\nlines"), doctest::Contains("line break"), Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "n", img, "bad \xFF"), doctest::Contains("not valid UTF-8 (byte 4)"),
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "../escape", img, "t"), doctest::Contains("bad sample name"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "/abs", img, "t"), doctest::Contains("bad sample name"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "", img, "t"), doctest::Contains("bad sample name"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "a/./b", img, "t"), doctest::Contains("bad sample name"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "n", img, "two\nlines"), doctest::Contains("line break"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "n", img, "bad \xFF"), doctest::Contains("not valid UTF-8 (byte 4)"),
                        Error);
-  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path(), "n", image::Image(), "t"), doctest::Contains("empty image"), Error);
+  CHECK_THROWS_WITH_AS(write_gt_sample(dir.path_string(), "n", image::Image(), "t"), doctest::Contains("empty image"), Error);
   CHECK_FALSE(fs::exists(dir / "n.png"));
   CHECK_FALSE(fs::exists(dir / "n.gt.txt"));
   write_raw(dir / "blocker", "a file where a folder should be");
-  CHECK_THROWS_AS(write_gt_sample(dir.path(), "blocker/n", img, "t"), Error);
+  CHECK_THROWS_AS(write_gt_sample(dir.path_string(), "blocker/n", img, "t"), Error);
 }

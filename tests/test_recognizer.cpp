@@ -15,6 +15,8 @@
 #include <nnocr/io/safetensors.hpp>
 #include <nnocr/pipeline/recognizer.hpp>
 
+#include "test_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -137,21 +139,7 @@ void check_lines(const std::vector<Box>& found, const std::vector<PageLine>& exp
   }
 }
 
-// A fresh, empty folder under the system's temporary folder, removed at the
-// end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "nnocr-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 // A tiny CRNN (height 16, frames 2 pixels wide, a BiLSTM of 8, classes
 // blank a b c space) with random weights, saved to `path`. At its random

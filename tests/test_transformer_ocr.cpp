@@ -11,7 +11,10 @@
 #include <nnocr/models/transformer_ocr.hpp>
 #include <nnocr/train/gradcheck.hpp>
 #include <nnocr/train/loss.hpp>
+#include <nnocr/pipeline/recognizer.hpp>
 #include <nnocr/train/optim.hpp>
+
+#include "test_util.hpp"
 
 using namespace nnocr;
 using models::TransformerOcr;
@@ -236,4 +239,57 @@ TEST_CASE("TransformerOcr learns to read: three patterns, three texts") {
     CHECK(seq.finished);
     CHECK(seq.tokens == texts[n]);
   }
+}
+
+TEST_CASE("TransformerOcr model files, and nnocr's Recognizer reading with one") {
+  TransformerOcrConfig cfg = tiny_config();
+  cfg.height = 16;
+  cfg.stages = {{4, 1, 2, 2}, {6, 1, 2, 1}, {6, 1, 2, 1}};
+  const data::Charset charset = data::Charset::from_characters("ab c");
+  cfg.classes = charset.size();
+  Rng rng(21);
+  TransformerOcr model(cfg, rng);
+  model.eval();
+  test::TempDir dir;
+  models::save_transformer_ocr(dir.file("t.safetensors"), model, charset, {{"nnocr.training", "a test"}});
+  CHECK(models::recognizer_type(dir.file("t.safetensors")) == "transformer");
+  const models::TransformerOcrFile back = models::load_transformer_ocr(dir.file("t.safetensors"));
+  CHECK(back.charset.to_string() == charset.to_string());
+  const Tensor<float> x = ink_lines(cfg.height, 16, {16}, rng);
+  const Tensor<std::int32_t> t = tokens_of({{1, 2}}, cfg.start_token());
+  const Tensor<float> a = model.forward(x, {16}, t), b = back.model->forward(x, {16}, t);
+  for (index_t i = 0; i < a.numel(); ++i) CHECK(a[i] == b[i]);
+  CHECK_THROWS_WITH_AS(models::load_crnn(dir.file("t.safetensors")), doctest::Contains("not crnn"), Error);
+
+  // The Recognizer reads with it: one result per line, the same alone and
+  // together, boxes inside the image, confidences in [0, 1].
+  pipeline::Recognizer ocr(dir.file("t.safetensors"));
+  CHECK(ocr.is_transformer());
+  std::vector<image::Image> lines;
+  for (int k = 0; k < 3; ++k) {
+    image::Image img(60 + 20 * k, 20, 1, 255);
+    for (int y = 6; y < 14; ++y)
+      for (int xx = 4; xx < img.width() - 4; ++xx)
+        if ((xx / (3 + k)) % 2 == 0) img.at(xx, y) = 0;
+    lines.push_back(img);
+  }
+  const std::vector<pipeline::LineResult> together = ocr.read_lines(lines);
+  REQUIRE(together.size() == 3);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const pipeline::LineResult alone = ocr.read_lines({lines[i]})[0];
+    CHECK(alone.text == together[i].text);
+    CHECK(std::abs(alone.confidence - together[i].confidence) < 1e-5f);
+    CHECK(alone.confidence >= 0.0f);
+    CHECK(alone.confidence <= 1.0f);
+    for (const auto& w : alone.words) {
+      CHECK(w.box.x >= 0);
+      CHECK(w.box.x + w.box.width <= lines[i].width());
+    }
+  }
+  pipeline::RecognizerOptions beam;
+  beam.decoder = pipeline::Decoder::beam;
+  beam.beam_width = 3;
+  CHECK(pipeline::Recognizer(dir.file("t.safetensors"), beam).read_lines(lines).size() == 3);
+  beam.lm = std::make_shared<decode::CharLm>(decode::CharLm::train("ab c\nca b\n", 2));
+  CHECK_THROWS_WITH_AS(pipeline::Recognizer(dir.file("t.safetensors"), beam), doctest::Contains("CTC models"), Error);
 }

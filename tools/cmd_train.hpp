@@ -35,8 +35,11 @@ inline const char* train_usage() {
          "                       in it, in order of first appearance); default printable ASCII\n"
          "                       plus common typographic characters. With --init-from, the\n"
          "                       model's charset extended by the file's new characters.\n"
-         "  --arch JSON          CRNN config, e.g. '{\"hidden\": 96}' (keys: height, stages, hidden,\n"
-         "                       layers, dropout; see models/crnn.hpp)\n"
+         "  --arch JSON          model config, e.g. '{\"hidden\": 96}' for the CRNN (keys: height, stages,\n"
+         "                       hidden, layers, dropout; models/crnn.hpp) or '{\"type\": \"transformer\"}'\n"
+         "                       for the transformer recognizer (keys: height, stages, d_model, heads,\n"
+         "                       feedforward, encoder_layers, decoder_layers, dropout, max_length;\n"
+         "                       models/transformer_ocr.hpp)\n"
          "  --seed S             data and initialisation seed (default 1)\n"
          "  --max-chars N        longest synthetic line (default 48)\n"
          "  --corpus FILE        sentences for synthetic lines (default data/corpus/en.txt)\n"
@@ -114,15 +117,20 @@ inline int run_train(const Args& raw) {
   c.loader_workers = static_cast<int>(parse_integer(args.get("--loader-workers", "1"), "--loader-workers", 0, 64));
   c.progress = !args.has("--quiet");
   if (args.has("--arch")) {
-    io::Json arch = c.model.to_json();
     const io::Json over = io::parse_json(args.get("--arch"), "--arch");
     NNOCR_CHECK(over.is_object(), "--arch: expected a JSON object");
+    if (over.contains("type")) c.architecture = over.at("type").as_string();
+    NNOCR_CHECK(c.architecture == "crnn" || c.architecture == "transformer", "--arch: type '", c.architecture,
+                "' is not crnn or transformer");
+    io::Json arch = c.architecture_json();
     for (const auto& [key, value] : over.as_object()) {
-      NNOCR_CHECK(arch.contains(key) && key != "type" && key != "classes", "--arch: unknown key '", key, "'");
+      if (key == "type") continue;
+      NNOCR_CHECK(arch.contains(key) && key != "classes", "--arch: unknown key '", key, "' for ", c.architecture);
       arch.set(key, value);
     }
     arch.set("classes", static_cast<index_t>(2));
-    c.model = models::CrnnConfig::from_json(arch);
+    if (c.is_transformer()) c.transformer = models::TransformerOcrConfig::from_json(arch);
+    else c.model = models::CrnnConfig::from_json(arch);
   }
 
   // Charset: the model's (fine-tuning) or the default, extended by --charset.
@@ -143,7 +151,7 @@ inline int run_train(const Args& raw) {
   c.synth.fonts = data::font_paths(fonts.split.train);
   c.synth.seed = c.seed;
   c.synth.max_chars = static_cast<int>(parse_integer(args.get("--max-chars", "48"), "--max-chars", 1, 1000));
-  c.synth.target_height = static_cast<int>(c.model.height);
+  c.synth.target_height = static_cast<int>(c.height());
   const std::string corpus_path = args.get("--corpus", data::find_default_corpus());
   if (!corpus_path.empty()) c.corpus = data::load_corpus(corpus_path);
   else std::fprintf(stderr, "nnocr train: no corpus found; synthetic lines use generated text only\n");

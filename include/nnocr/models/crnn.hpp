@@ -27,6 +27,7 @@
 #include "../io/model_file.hpp"
 #include "../nn/nn.hpp"
 #include "conv_stack.hpp"
+#include "recognizer_file.hpp"
 
 namespace nnocr::models {
 
@@ -171,50 +172,15 @@ class Crnn : public nn::Module {
 // and the charset (one class per entry, see data/charset.hpp) in
 // "nnocr.charset", plus whatever the caller adds (training notes).
 inline void save_crnn(const std::string& path, Crnn& model, const data::Charset& charset, io::Metadata metadata = {}) {
-  NNOCR_CHECK(charset.size() == model.config().classes, "save_crnn: the charset has ", charset.size(),
-              " classes, the model ", model.config().classes);
-  metadata.emplace_back("nnocr.architecture", io::to_json(model.config().to_json()));
-  metadata.emplace_back("nnocr.charset", charset.to_string());
-  io::save_module(path, model, metadata);
+  save_recognizer(path, model, charset, std::move(metadata), "save_crnn");
 }
 
-struct CrnnFile {
-  std::unique_ptr<Crnn> model;
-  data::Charset charset;
-  io::Metadata metadata;
-};
+using CrnnFile = RecognizerFile<Crnn>;
 
 // Loads a model file written by save_crnn (or a checkpoint, whose tensors
 // are under "model."); the model comes back in eval mode. Errors name the
 // file and the first problem (not a CRNN, charset size differs from the
 // classes, tensor missing or of the wrong shape, ...).
-inline CrnnFile load_crnn(const std::string& path) {
-  const io::SafeTensorsFile file = io::load_safetensors(path);
-  const std::string* arch = file.find_metadata("nnocr.architecture");
-  NNOCR_CHECK(arch != nullptr, path, ": no 'nnocr.architecture' in the metadata (not an nnocr model file)");
-  const std::string* cs = file.find_metadata("nnocr.charset");
-  NNOCR_CHECK(cs != nullptr, path, ": no 'nnocr.charset' in the metadata (not a recognizer model file)");
-  CrnnFile out;
-  CrnnConfig config;
-  try {
-    config = CrnnConfig::from_json(io::parse_json(*arch, path + " architecture"));
-    out.charset = data::Charset::from_string(*cs);
-  } catch (const Error& e) {
-    throw Error(path + ": " + e.what());
-  }
-  NNOCR_CHECK(out.charset.size() == config.classes, path, ": the charset has ", out.charset.size(),
-              " classes, the architecture ", config.classes);
-  Rng rng(0);
-  out.model = std::make_unique<Crnn>(config, rng);
-  io::LoadOptions options;
-  if (file.find_metadata("nnocr.checkpoint.step")) {
-    options.prefix = "model.";
-    options.allow_unused = true;
-  }
-  io::load_module_tensors(file, *out.model, options);
-  out.model->eval();
-  out.metadata = file.metadata();
-  return out;
-}
+inline CrnnFile load_crnn(const std::string& path) { return load_recognizer<Crnn, CrnnConfig>(path); }
 
 }  // namespace nnocr::models

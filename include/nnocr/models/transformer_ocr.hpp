@@ -34,6 +34,7 @@
 #include "../io/model_file.hpp"
 #include "../nn/nn.hpp"
 #include "conv_stack.hpp"
+#include "recognizer_file.hpp"
 
 namespace nnocr::models {
 
@@ -357,6 +358,18 @@ inline TeacherForcing teacher_forcing(const Tensor<std::int32_t>& targets, const
     offset += len;
   }
   return tf;
+}
+
+// Model files (recognizer_file.hpp); "type": "transformer".
+inline void save_transformer_ocr(const std::string& path, TransformerOcr& model, const data::Charset& charset,
+                                 io::Metadata metadata = {}) {
+  save_recognizer(path, model, charset, std::move(metadata), "save_transformer_ocr");
+}
+
+using TransformerOcrFile = RecognizerFile<TransformerOcr>;
+
+inline TransformerOcrFile load_transformer_ocr(const std::string& path) {
+  return load_recognizer<TransformerOcr, TransformerOcrConfig>(path);
 }
 
 }  // namespace nnocr::models

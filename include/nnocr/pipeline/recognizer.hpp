@@ -5,7 +5,11 @@
 //   PageResult page = ocr.read_page(image::read_image("page.png"));  // split into lines first
 //
 // The model file says which recognizer it holds (its "nnocr.architecture"
-// metadata); a CTC model (CRNN) is read here. Lines are prepared
+// metadata): a CTC model (CRNN) or the transformer recognizer (models/
+// transformer_ocr.hpp), which writes the text token by token (greedy, or
+// beam search with --beam-width; no lexicon or LM) and gives no alignment:
+// its characters are spread evenly over the line's ink before the word
+// boxes are widened to the ink that touches them. Lines are prepared
 // (line_image.hpp), scaled to the model's height, batched by similar width
 // (so that little of a batch is padding), run through the network in eval
 // mode and decoded: greedily, or by prefix beam search with an optional
@@ -27,6 +31,7 @@
 #include "../data/batch.hpp"
 #include "../decode/ctc.hpp"
 #include "../models/crnn.hpp"
+#include "../models/transformer_ocr.hpp"
 #include "../nn/softmax.hpp"
 #include "ocr_result.hpp"
 #include "page_lines.hpp"
@@ -52,18 +57,31 @@ struct RecognizerOptions {
 class Recognizer {
  public:
   explicit Recognizer(const std::string& model_path, RecognizerOptions options = {})
-      : file_(models::load_crnn(model_path)), options_(std::move(options)) {
+      : options_(std::move(options)) {
     NNOCR_CHECK(options_.batch >= 1 && options_.batch_columns >= 1, "Recognizer: batch and batch_columns must be >= 1");
     NNOCR_CHECK(options_.beam_width >= 1, "Recognizer: beam_width must be >= 1");
     NNOCR_CHECK(options_.decoder == Decoder::beam || (!options_.lexicon && !options_.lm),
                 "Recognizer: a lexicon or language model needs the beam decoder");
-    labels_.resize(static_cast<std::size_t>(file_.charset.size()));
-    for (std::int32_t c = 1; c < file_.charset.size(); ++c) labels_[static_cast<std::size_t>(c)] = file_.charset.entry(c);
+    const std::string type = models::recognizer_type(model_path);
+    if (type == "transformer") {
+      transformer_ = models::load_transformer_ocr(model_path);
+      NNOCR_CHECK(!options_.lexicon && !options_.lm, model_path,
+                  ": a lexicon or language model works with CTC models (CRNN) only");
+    } else {
+      crnn_ = models::load_crnn(model_path);
+    }
+    const data::Charset& cs = charset();
+    labels_.resize(static_cast<std::size_t>(cs.size()));
+    for (std::int32_t c = 1; c < cs.size(); ++c) labels_[static_cast<std::size_t>(c)] = cs.entry(c);
   }
 
-  const data::Charset& charset() const { return file_.charset; }
-  const models::Crnn& model() const { return *file_.model; }
-  const io::Metadata& metadata() const { return file_.metadata; }
+  bool is_transformer() const { return transformer_.model != nullptr; }
+  const data::Charset& charset() const { return is_transformer() ? transformer_.charset : crnn_.charset; }
+  const models::Crnn& model() const {
+    NNOCR_CHECK(crnn_.model != nullptr, "Recognizer::model: the model is not a CRNN");
+    return *crnn_.model;
+  }
+  const io::Metadata& metadata() const { return is_transformer() ? transformer_.metadata : crnn_.metadata; }
   const RecognizerOptions& options() const { return options_; }
 
   // Each image is one text line; one result per image, in order, with boxes
@@ -118,8 +136,10 @@ class Recognizer {
   }
 
   std::vector<LineResult> run(const std::vector<Job>& jobs) const {
-    const models::CrnnConfig& cfg = file_.model->config();
-    const int height = static_cast<int>(cfg.height);
+    const int height = static_cast<int>(is_transformer() ? transformer_.model->config().height
+                                                         : crnn_.model->config().height);
+    const index_t frame_width = is_transformer() ? transformer_.model->config().frame_width()
+                                                 : crnn_.model->config().frame_width();
     std::vector<LineResult> out(jobs.size());
     std::vector<index_t> order;
     std::vector<index_t> widths(jobs.size());
@@ -137,7 +157,7 @@ class Recognizer {
     });
     data::BatchOptions bo;
     bo.height = height;
-    bo.width_multiple = static_cast<int>(cfg.frame_width());
+    bo.width_multiple = static_cast<int>(frame_width);
     bo.max_width = options_.max_width;
     bo.unknown = data::UnknownPolicy::skip;
     decode::CtcBeamOptions beam;
@@ -158,11 +178,36 @@ class Recognizer {
       std::vector<data::LineSample> chunk;
       for (std::size_t i = b; i < next; ++i)
         chunk.push_back({jobs[static_cast<std::size_t>(order[i])].line.gray, std::string()});
-      const data::LineBatch lb = data::make_line_batch(chunk, file_.charset, bo);
-      std::vector<index_t> frames;
-      Tensor<float> logits = file_.model->infer(lb.images, lb.widths, &frames);
-      nn::log_softmax_rows(logits.data(), logits.data(), logits.size(0) * logits.size(1), logits.size(2));
+      const data::LineBatch lb = data::make_line_batch(chunk, charset(), bo);
       const index_t n = static_cast<index_t>(chunk.size());
+      auto finish = [&](index_t i, const decode::CtcHypothesis& h) {
+        const auto j = static_cast<std::size_t>(order[b + static_cast<std::size_t>(i)]);
+        const double scale = static_cast<double>(jobs[j].line.gray.width()) /
+                             static_cast<double>(lb.widths[static_cast<std::size_t>(i)]);
+        out[j] = to_result(h, jobs[j], scale * static_cast<double>(frame_width));
+      };
+      std::vector<index_t> frames;
+      if (is_transformer()) {
+        const models::TransformerOcr& m = *transformer_.model;
+        const Tensor<float> memory = m.encode(lb.images, lb.widths, &frames);
+        parallel_for(n, 1, [&](index_t i0, index_t i1) {
+          for (index_t i = i0; i < i1; ++i) {
+            const index_t F = frames[static_cast<std::size_t>(i)];
+            const Tensor<float> line = models::TransformerOcr::line_memory(memory, i, F);
+            decode::DecodedSequence seq;
+            if (options_.decoder == Decoder::beam) {
+              const auto beams = decode::beam_search(m, line, m.decode_config(options_.beam_width));
+              seq = beams.empty() ? decode::greedy_decode(m, line, m.decode_config()) : beams.front();
+            } else {
+              seq = decode::greedy_decode(m, line, m.decode_config());
+            }
+            finish(i, spread_over_frames(seq, F));
+          }
+        });
+        continue;
+      }
+      Tensor<float> logits = crnn_.model->infer(lb.images, lb.widths, &frames);
+      nn::log_softmax_rows(logits.data(), logits.data(), logits.size(0) * logits.size(1), logits.size(2));
       parallel_for(n, 1, [&](index_t i0, index_t i1) {
         for (index_t i = i0; i < i1; ++i) {
           const TensorView<const float> lp = logits.view().select(1, i).slice(0, 0, frames[static_cast<std::size_t>(i)]);
@@ -173,14 +218,35 @@ class Recognizer {
           } else {
             h = decode::ctc_greedy_decode(lp, labels_);
           }
-          const auto j = static_cast<std::size_t>(order[b + static_cast<std::size_t>(i)]);
-          const double scale = static_cast<double>(jobs[j].line.gray.width()) /
-                               static_cast<double>(lb.widths[static_cast<std::size_t>(i)]);
-          out[j] = to_result(h, jobs[j], scale * static_cast<double>(cfg.frame_width()));
+          finish(i, h);
         }
       });
     }
     return out;
+  }
+
+  // A transformer's output as a CTC hypothesis: token k (of n) is placed at
+  // frame (k + 1/2) F / n of the line's F frames, its confidence the
+  // probability it was chosen with; the line's is the geometric mean over
+  // the tokens and the end token.
+  decode::CtcHypothesis spread_over_frames(const decode::DecodedSequence& seq, index_t F) const {
+    decode::CtcHypothesis h;
+    const auto n = static_cast<index_t>(seq.tokens.size());
+    for (index_t k = 0; k < n; ++k) {
+      const std::int32_t id = seq.tokens[static_cast<std::size_t>(k)];
+      if (id <= 0 || id >= charset().size()) continue;
+      decode::CtcChar c;
+      c.id = id;
+      c.first_frame = c.last_frame = std::min<index_t>(F - 1, (2 * k + 1) * F / (2 * n));
+      c.confidence = std::exp(seq.token_log_probs[static_cast<std::size_t>(k)]);
+      h.chars.push_back(c);
+      h.ids.push_back(id);
+    }
+    h.log_prob = h.score = seq.log_prob;
+    h.confidence = static_cast<float>(std::exp(seq.log_prob / static_cast<double>(n + 1)));
+    const decode::detail::ClassText ct(labels_, 0);
+    decode::detail::finish_text(h, labels_, &ct, nullptr);
+    return h;
   }
 
   // Boxes from frames: frame f covers input columns [f, f + 1) * frame_px of
@@ -238,7 +304,8 @@ class Recognizer {
     return line;
   }
 
-  models::CrnnFile file_;
+  models::CrnnFile crnn_;                     // one of these two holds the model
+  models::TransformerOcrFile transformer_;
   RecognizerOptions options_;
   std::vector<std::string> labels_;
 };

@@ -1,4 +1,5 @@
-// train_crnn.hpp — training a CRNN recognizer on synthetic lines (or a
+// train_crnn.hpp — training a recognizer (a CRNN, or the transformer
+// recognizer with architecture = "transformer") on synthetic lines (or a
 // ground-truth folder), resumable, with held-out-font validation.
 //
 //   CrnnTrainConfig cfg;            // model, data, optimizer, files
@@ -10,9 +11,10 @@
 // padding; the batches of a pool are taken in an order drawn from (seed, p).
 // A background loader (data/loader.hpp) renders pools ahead of the step.
 //
-// Step: forward, CTC loss (mean over lines of loss / label length, as
-// PyTorch), backward, global-norm clipping, AdamW with a cosine schedule
-// after a linear warm-up. Every `eval_every` steps the model reads the
+// Step: forward, the loss — CTC for a CRNN (mean over lines of loss / label
+// length, as PyTorch), teacher-forced cross-entropy with label smoothing 0.1
+// for the transformer — backward, global-norm clipping, AdamW with a cosine
+// schedule after a linear warm-up. Every `eval_every` steps the model reads the
 // validation lines (fonts held out of training: clean and degraded sets)
 // and the step, loss and CERs are appended to the curve file (CSV); the
 // inference model file is written then as well. Every `checkpoint_every`
@@ -36,10 +38,12 @@
 #include "../data/synth.hpp"
 #include "../decode/ctc.hpp"
 #include "../models/crnn.hpp"
+#include "../models/transformer_ocr.hpp"
 #include "../nn/softmax.hpp"
 #include "../train/checkpoint.hpp"
 #include "../train/ctc.hpp"
 #include "../train/loop.hpp"
+#include "../train/loss.hpp"
 #include "../train/metrics.hpp"
 #include "../train/optim.hpp"
 #include "../train/schedule.hpp"
@@ -47,7 +51,9 @@
 namespace nnocr::pipeline {
 
 struct CrnnTrainConfig {
+  std::string architecture = "crnn";  // or "transformer"
   models::CrnnConfig model;           // classes are set from the charset
+  models::TransformerOcrConfig transformer;  // when architecture == "transformer"
   data::Charset charset = data::Charset::printable_ascii_plus_typographic();
   data::SynthConfig synth;            // fonts, text mix, augmentation, seed (training lines)
   std::vector<std::string> corpus;    // sentences for the synthesizer
@@ -69,6 +75,11 @@ struct CrnnTrainConfig {
   std::uint64_t seed = 1;
   int loader_workers = 1;
   bool progress = true;
+
+  bool is_transformer() const { return architecture == "transformer"; }
+  index_t height() const { return is_transformer() ? transformer.height : model.height; }
+  index_t frame_width() const { return is_transformer() ? transformer.frame_width() : model.frame_width(); }
+  io::Json architecture_json() const { return is_transformer() ? transformer.to_json() : model.to_json(); }
 };
 
 // Lines of held-out fonts for validation: `count` lines drawn by a
@@ -169,8 +180,8 @@ class LinePools {
       return ia.width() * ib.height() < ib.width() * ia.height();
     });
     data::BatchOptions bo;
-    bo.height = static_cast<int>(c_.model.height);
-    bo.width_multiple = static_cast<int>(c_.model.frame_width());
+    bo.height = static_cast<int>(c_.height());
+    bo.width_multiple = static_cast<int>(c_.frame_width());
     bo.unknown = data::UnknownPolicy::skip;
     std::vector<data::LineBatch> batches;
     for (int k = 0; k < c_.pool; ++k) {
@@ -250,6 +261,94 @@ inline std::string init_from_model(models::Crnn& to, const data::Charset& to_cha
          std::to_string(new_rows / 2) + " new classes";
 }
 
+// What train_crnn needs of a model: the module, one step's loss with its
+// gradients accumulated (NaN when the batch is skipped), greedy readings of
+// lines for validation, and its model file.
+class CrnnTrainee {
+ public:
+  CrnnTrainee(const CrnnTrainConfig& c, Rng& rng) : model(c.model, rng), charset_(c.charset) {
+    ctc_.zero_infinity = true;
+  }
+  double step(const data::LineBatch& b) {
+    std::vector<index_t> frames;
+    const Tensor<float> logits = model.forward(b.images, b.widths, &frames);
+    const train::CtcResult r = train::ctc_loss(logits, b.targets, frames, b.target_lengths, ctc_);
+    if (std::isfinite(r.loss)) model.backward(r.grad);
+    return r.loss;
+  }
+  std::vector<std::string> read(const std::vector<data::LineSample>& lines) const {
+    return crnn_read_lines(model, charset_, lines);
+  }
+  void save(const std::string& path, io::Metadata metadata) { models::save_crnn(path, model, charset_, metadata); }
+
+  models::Crnn model;
+
+ private:
+  const data::Charset& charset_;
+  train::CtcOptions ctc_;
+};
+
+class TransformerTrainee {
+ public:
+  TransformerTrainee(const CrnnTrainConfig& c, Rng& rng) : model(c.transformer, rng), charset_(c.charset) {
+    ce_.label_smoothing = 0.1f;
+  }
+  double step(const data::LineBatch& b) {
+    index_t longest = 0;
+    for (index_t l : b.target_lengths) longest = std::max(longest, l);
+    if (longest + 1 > model.config().max_length) return NAN;  // a text longer than the decoder's reach
+    const models::TeacherForcing tf =
+        models::teacher_forcing(b.targets, b.target_lengths, model.config().start_token());
+    const Tensor<float> logits = model.forward(b.images, b.widths, tf.inputs);
+    const index_t rows = logits.size(0) * logits.size(1), C = logits.size(2);
+    Tensor<float> flat({rows, C});
+    std::copy(logits.data(), logits.data() + logits.numel(), flat.data());
+    Tensor<std::int32_t> targets({rows});
+    std::copy(tf.outputs.data(), tf.outputs.data() + rows, targets.data());
+    const train::LossResult r = train::cross_entropy(flat, targets, ce_);
+    Tensor<float> grad(logits.shape());
+    std::copy(r.grad.data(), r.grad.data() + r.grad.numel(), grad.data());
+    model.backward(grad);
+    return r.loss;
+  }
+  std::vector<std::string> read(const std::vector<data::LineSample>& lines) const {
+    std::vector<std::string> out(lines.size());
+    data::BatchOptions bo;
+    bo.height = static_cast<int>(model.config().height);
+    bo.width_multiple = static_cast<int>(model.config().frame_width());
+    bo.unknown = data::UnknownPolicy::skip;
+    const std::size_t B = 32;
+    for (std::size_t b = 0; b < lines.size(); b += B) {
+      const std::vector<data::LineSample> chunk(lines.begin() + static_cast<std::ptrdiff_t>(b),
+                                                lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), b + B)));
+      const data::LineBatch lb = data::make_line_batch(chunk, charset_, bo);
+      std::vector<index_t> frames;
+      const Tensor<float> memory = model.encode(lb.images, lb.widths, &frames);
+      parallel_for(static_cast<index_t>(chunk.size()), 1, [&](index_t i0, index_t i1) {
+        for (index_t i = i0; i < i1; ++i) {
+          const decode::DecodedSequence seq = decode::greedy_decode(
+              model, models::TransformerOcr::line_memory(memory, i, frames[static_cast<std::size_t>(i)]),
+              model.decode_config());
+          std::string text;
+          for (std::int32_t t : seq.tokens)
+            if (t > 0 && t < charset_.size()) text += charset_.entry(t);
+          out[b + static_cast<std::size_t>(i)] = text;
+        }
+      });
+    }
+    return out;
+  }
+  void save(const std::string& path, io::Metadata metadata) {
+    models::save_transformer_ocr(path, model, charset_, metadata);
+  }
+
+  models::TransformerOcr model;
+
+ private:
+  const data::Charset& charset_;
+  train::CrossEntropyOptions ce_;
+};
+
 }  // namespace detail
 
 struct CrnnTrainResult {
@@ -257,17 +356,39 @@ struct CrnnTrainResult {
   double clean_cer = NAN, degraded_cer = NAN;
 };
 
+namespace detail {
+template <class Trainee>
+CrnnTrainResult train_with(CrnnTrainConfig& c, Trainee& trainee);
+}  // namespace detail
+
 inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
   NNOCR_CHECK(c.batch >= 1 && c.pool >= 1 && c.steps >= 1, "train: batch, pool and steps must be positive");
+  NNOCR_CHECK(c.architecture == "crnn" || c.architecture == "transformer", "train: unknown architecture '",
+              c.architecture, "' (crnn or transformer)");
+  Rng init(c.seed, 7);
+  if (c.is_transformer()) {
+    NNOCR_CHECK(c.init_from.empty(), "train: --init-from is for CRNN models only");
+    c.transformer.classes = c.charset.size();
+    c.transformer.validate();
+    detail::TransformerTrainee t(c, init);
+    return detail::train_with(c, t);
+  }
   c.model.classes = c.charset.size();
   c.model.validate();
-  Rng init(c.seed, 7);
-  models::Crnn model(c.model, init);
-  if (c.progress) std::fprintf(stderr, "%s", model.summary().c_str());
+  detail::CrnnTrainee t(c, init);
   if (!c.init_from.empty()) {
-    const std::string msg = detail::init_from_model(model, c.charset, c.init_from);
+    const std::string msg = detail::init_from_model(t.model, c.charset, c.init_from);
     if (c.progress) std::fprintf(stderr, "%s\n", msg.c_str());
   }
+  return detail::train_with(c, t);
+}
+
+namespace detail {
+
+template <class Trainee>
+CrnnTrainResult train_with(CrnnTrainConfig& c, Trainee& trainee) {
+  auto& model = trainee.model;
+  if (c.progress) std::fprintf(stderr, "%s", model.summary().c_str());
   train::Adam optimizer(model.named_parameters(), train::adamw_config(c.lr, c.weight_decay));
   const train::LrSchedule schedule = train::LrSchedule::cosine(c.lr, std::max<std::int64_t>(1, c.steps - c.warmup),
                                                                c.min_lr, c.warmup);
@@ -283,9 +404,9 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
   std::vector<data::LineSample> val_clean, val_degraded;
   if (!c.validation_fonts.empty() && c.validation_lines > 0) {
     val_clean = validation_lines(c.validation_fonts, c.corpus, c.validation_lines, false, 1000003,
-                                 static_cast<int>(c.model.height));
+                                 static_cast<int>(c.height()));
     val_degraded = validation_lines(c.validation_fonts, c.corpus, c.validation_lines, true, 1000033,
-                                    static_cast<int>(c.model.height));
+                                    static_cast<int>(c.height()));
   }
 
   detail::LinePools pools(c);
@@ -310,8 +431,6 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
   lc.checkpoint_every = c.checkpoint_every;
   lc.progress = c.progress;
   train::TrainLoop loop(lc);
-  train::CtcOptions ctc;
-  ctc.zero_infinity = true;
   loop.step = [&](std::int64_t s) {
     if (s / c.pool != pool_index) {
       pool = loader.next();
@@ -321,24 +440,21 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
     model.train();
     optimizer.set_lr(schedule(s));
     optimizer.zero_grad();
-    std::vector<index_t> frames;
-    const Tensor<float> logits = model.forward(b.images, b.widths, &frames);
-    const train::CtcResult r = train::ctc_loss(logits, b.targets, frames, b.target_lengths, ctc);
-    if (std::isfinite(r.loss)) {
-      model.backward(r.grad);
+    const double loss = trainee.step(b);
+    if (std::isfinite(loss)) {
       train::clip_grad_norm(model.named_parameters(), c.clip);
       optimizer.step();
-      loss_sum += r.loss;
+      loss_sum += loss;
       ++loss_count;
     }
-    return train::StepResult{r.loss, b.size()};
+    return train::StepResult{loss, b.size()};
   };
   auto evaluate = [&](std::int64_t s) {
     model.eval();
     std::string summary;
     if (!val_clean.empty()) {
-      result.clean_cer = score_lines(val_clean, crnn_read_lines(model, c.charset, val_clean)).cer();
-      result.degraded_cer = score_lines(val_degraded, crnn_read_lines(model, c.charset, val_degraded)).cer();
+      result.clean_cer = score_lines(val_clean, trainee.read(val_clean)).cer();
+      result.degraded_cer = score_lines(val_degraded, trainee.read(val_degraded)).cer();
       char buf[160];
       std::snprintf(buf, sizeof buf, "held-out fonts: CER clean %.2f%%, degraded %.2f%%", 100 * result.clean_cer,
                     100 * result.degraded_cer);
@@ -363,7 +479,7 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
       char note[200];
       std::snprintf(note, sizeof note, "step %lld of %lld; held-out CER clean %.4f degraded %.4f",
                     static_cast<long long>(s), static_cast<long long>(c.steps), result.clean_cer, result.degraded_cer);
-      models::save_crnn(c.output, model, c.charset, {{"nnocr.training", note}});
+      trainee.save(c.output, {{"nnocr.training", note}});
     }
     return summary;
   };
@@ -372,7 +488,7 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
     loop.save = [&](std::int64_t next) {
       train::CheckpointInfo info;
       info.step = next;
-      info.metadata.emplace_back("nnocr.architecture", io::to_json(c.model.to_json()));
+      info.metadata.emplace_back("nnocr.architecture", io::to_json(c.architecture_json()));
       info.metadata.emplace_back("nnocr.charset", c.charset.to_string());
       train::save_checkpoint(c.checkpoint, model, &optimizer, info);
     };
@@ -380,5 +496,7 @@ inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
   result.steps_done = end;
   return result;
 }
+
+}  // namespace detail
 
 }  // namespace nnocr::pipeline
