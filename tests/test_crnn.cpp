@@ -41,14 +41,7 @@ CrnnConfig tiny_config() {
   return c;
 }
 
-// Lines of random ink in [0, 1] over their own width, blank paper (0) to the right.
-Tensor<float> ink_lines(index_t height, index_t W, const std::vector<index_t>& widths, Rng& rng) {
-  Tensor<float> x({static_cast<index_t>(widths.size()), 1, height, W}, 0.0f);
-  for (std::size_t n = 0; n < widths.size(); ++n)
-    for (index_t y = 0; y < height; ++y)
-      for (index_t i = 0; i < widths[n]; ++i) x(static_cast<index_t>(n), 0, y, i) = rng.uniform();
-  return x;
-}
+using test::ink_lines;
 
 // Runs `batches` training-mode forwards so the BatchNorm running statistics
 // look like a trained model's (non-zero means), then switches to eval.

@@ -37,13 +37,7 @@ TransformerOcrConfig tiny_config() {
   return c;
 }
 
-Tensor<float> ink_lines(index_t height, index_t W, const std::vector<index_t>& widths, Rng& rng) {
-  Tensor<float> x({static_cast<index_t>(widths.size()), 1, height, W}, 0.0f);
-  for (std::size_t n = 0; n < widths.size(); ++n)
-    for (index_t y = 0; y < height; ++y)
-      for (index_t i = 0; i < widths[n]; ++i) x(static_cast<index_t>(n), 0, y, i) = rng.uniform();
-  return x;
-}
+using test::ink_lines;
 
 Tensor<std::int32_t> tokens_of(const std::vector<std::vector<std::int32_t>>& columns, std::int32_t start) {
   index_t L = 0;

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <nnocr/core/rng.hpp>
+#include <nnocr/core/tensor.hpp>
 #include <nnocr/simd/isa.hpp>
 
 #include <filesystem>
@@ -19,6 +21,17 @@ namespace nnocr::test {
 inline std::vector<simd::Isa> isas() { return simd::available_isas(); }
 
 inline std::string isa_label(simd::Isa isa) { return std::string("ISA ") + simd::isa_name(isa); }
+
+// A batch of text-line inputs [N, 1, height, W] for the recognizers: line n
+// random ink in [0, 1] over its first widths[n] columns, blank paper (0) to
+// the right.
+inline Tensor<float> ink_lines(index_t height, index_t W, const std::vector<index_t>& widths, Rng& rng) {
+  Tensor<float> x({static_cast<index_t>(widths.size()), 1, height, W}, 0.0f);
+  for (std::size_t n = 0; n < widths.size(); ++n)
+    for (index_t y = 0; y < height; ++y)
+      for (index_t i = 0; i < widths[n]; ++i) x(static_cast<index_t>(n), 0, y, i) = rng.uniform();
+  return x;
+}
 
 // A fresh, empty folder under the system's temporary folder, removed at the
 // end of the test.

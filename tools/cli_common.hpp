@@ -40,6 +40,20 @@ inline long long parse_integer(const std::string& text, const char* flag, long l
   return v;
 }
 
+// A number flag value in [lo, hi]; anything else (NaN included) is an error naming the flag.
+inline double parse_real(const std::string& text, const char* flag, double lo, double hi) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  NNOCR_CHECK(used == text.size() && !text.empty() && v >= lo && v <= hi, flag, ": expected a number in [", lo, ", ", hi,
+              "], got '", text, "'");
+  return v;
+}
+
 // The system's fonts (or those under --font-dirs A,B), split into training
 // fonts and the held-out designs.
 struct FontChoice {

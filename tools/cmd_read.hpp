@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <cmath>
@@ -72,19 +73,6 @@ inline void add_decode_flags(ArgSpec& spec) {
   spec.boolean.insert("--help");
 }
 
-inline double parse_positive_real(const std::string& text, const char* flag) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  NNOCR_CHECK(used == text.size() && !text.empty() && std::isfinite(v) && v >= 0, flag,
-              ": expected a non-negative number, got '", text, "'");
-  return v;
-}
-
 inline std::unique_ptr<pipeline::Recognizer> open_recognizer(const Args& args) {
   pipeline::RecognizerOptions o;
   const std::string decoder = args.get("--decoder", args.has("--lexicon") || args.has("--lm") ? "beam" : "greedy");
@@ -99,7 +87,7 @@ inline std::unique_ptr<pipeline::Recognizer> open_recognizer(const Args& args) {
     o.lexicon_mode = m == "forbid" ? decode::LexiconMode::forbid : decode::LexiconMode::penalize;
   }
   if (args.has("--lm")) o.lm = std::make_shared<decode::CharLm>(decode::CharLm::load(args.get("--lm")));
-  if (args.has("--lm-weight")) o.lm_weight = parse_positive_real(args.get("--lm-weight"), "--lm-weight");
+  if (args.has("--lm-weight")) o.lm_weight = parse_real(args.get("--lm-weight"), "--lm-weight", 0, std::numeric_limits<double>::max());
   NNOCR_CHECK(o.decoder == pipeline::Decoder::beam || (!o.lexicon && !o.lm),
               "--lexicon and --lm need --decoder beam");
   const std::string model = args.has("--model") ? args.get("--model") : default_model_path();

@@ -84,19 +84,6 @@ inline Args merge_config_file(Args args, const ArgSpec& spec) {
   return args;
 }
 
-inline double parse_real(const std::string& text, const char* flag, double lo, double hi) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  NNOCR_CHECK(used == text.size() && !text.empty() && v >= lo && v <= hi, flag, ": expected a number in [", lo, ", ", hi,
-              "], got '", text, "'");
-  return v;
-}
-
 inline int run_train(const Args& raw) {
   const Args args = merge_config_file(raw, train_spec());
   apply_common(args);

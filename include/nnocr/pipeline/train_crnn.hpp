@@ -107,10 +107,10 @@ inline std::vector<data::LineSample> validation_lines(const std::vector<std::str
   return out;
 }
 
-// Greedy transcriptions of lines with a CRNN in eval mode, in batches of
-// similar width.
-inline std::vector<std::string> crnn_read_lines(const models::Crnn& model, const data::Charset& charset,
-                                                const std::vector<data::LineSample>& lines, index_t batch = 32) {
+// Indices of `lines` in order of width at a common height (width / height,
+// compared exactly), ties in input order: lines next to each other batch
+// with little padding.
+inline std::vector<index_t> order_by_scaled_width(const std::vector<data::LineSample>& lines) {
   std::vector<index_t> order(lines.size());
   std::iota(order.begin(), order.end(), index_t{0});
   std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
@@ -118,6 +118,14 @@ inline std::vector<std::string> crnn_read_lines(const models::Crnn& model, const
     const auto& ib = lines[static_cast<std::size_t>(b)].image;
     return ia.width() * ib.height() < ib.width() * ia.height();
   });
+  return order;
+}
+
+// Greedy transcriptions of lines with a CRNN in eval mode, in batches of
+// similar width.
+inline std::vector<std::string> crnn_read_lines(const models::Crnn& model, const data::Charset& charset,
+                                                const std::vector<data::LineSample>& lines, index_t batch = 32) {
+  const std::vector<index_t> order = order_by_scaled_width(lines);
   std::vector<std::string> labels(static_cast<std::size_t>(charset.size()));
   for (std::int32_t c = 1; c < charset.size(); ++c) labels[static_cast<std::size_t>(c)] = charset.entry(c);
   std::vector<std::string> out(lines.size());
@@ -172,13 +180,7 @@ class LinePools {
         lines[static_cast<std::size_t>(i)] = gt_->load(static_cast<std::size_t>(permuted(index / n, index % n, n)));
       }
     }
-    std::vector<index_t> order(lines.size());
-    std::iota(order.begin(), order.end(), index_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
-      const auto& ia = lines[static_cast<std::size_t>(a)].image;
-      const auto& ib = lines[static_cast<std::size_t>(b)].image;
-      return ia.width() * ib.height() < ib.width() * ia.height();
-    });
+    const std::vector<index_t> order = order_by_scaled_width(lines);
     data::BatchOptions bo;
     bo.height = static_cast<int>(c_.height());
     bo.width_multiple = static_cast<int>(c_.frame_width());
