@@ -188,7 +188,7 @@ TEST_CASE("gt folder: missing folders, undecodable images and bad writes") {
   CHECK(error_of("/nonexistent/nnocr/gt").find("/nonexistent/nnocr/gt: no such folder") != std::string::npos);
   TempDir dir;
   write_raw(dir / "file", "x");
-  CHECK(error_of(dir / "file").find("no such folder") != std::string::npos);
+  CHECK(error_of(dir / "file").find("file: is a file, not a folder") != std::string::npos);
 
   write_raw(dir / "broken.png", "not a png");
   write_raw(dir / "broken.gt.txt", "text");

@@ -5,6 +5,7 @@
 #include <nnocr/data/render.hpp>
 #include <nnocr/data/synth.hpp>
 #include <nnocr/data/text_source.hpp>
+#include <nnocr/image/deskew.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -179,6 +180,41 @@ TEST_CASE("fonts: corrupted font files never crash loading or rendering") {
     }
   }
   MESSAGE(loaded, " mutated fonts loaded and rendered, ", rejected, " rejected");
+}
+
+TEST_CASE("fonts: a composite glyph moved past 16-bit coordinates is unusable, not undefined behaviour (fuzz finding)") {
+  // stb converts each transformed point of a composite glyph from float to
+  // short; a component offset of 32767 font units puts the points of 'E'
+  // beyond that range in DejaVu's 'É' (E + acute, offsets as 16-bit words).
+  if (!have(kDejaVuSans)) return;
+  std::vector<std::uint8_t> bytes = file_bytes(kDejaVuSans);
+  const Font original = Font::from_bytes(bytes, "DejaVuSans.ttf");
+  REQUIRE(original.has_glyph(0xC9));
+  const data::detail::Span file{bytes.data(), bytes.size()};
+  const data::detail::SfntTables t = data::detail::read_table_directory(file, 0, "DejaVuSans.ttf");
+  const auto glyph = static_cast<std::size_t>(original.glyph_index(0xC9));
+  const bool long_loca = file.s16(t.head.offset + 50) == 1;
+  const std::size_t start = t.glyf.offset + (long_loca ? std::size_t{file.u32(t.loca.offset + 4 * glyph)}
+                                                       : std::size_t{file.u16(t.loca.offset + 2 * glyph)} * 2);
+  REQUIRE(file.s16(start) < 0);  // a composite
+  bool moved = false;
+  for (std::size_t pos = start + 10; !moved;) {  // component records: flags, glyph, arguments, transform
+    const std::uint16_t flags = file.u16(pos);
+    if ((flags & 3) == 3) {  // offsets as 16-bit words
+      bytes[pos + 4] = 0x7f, bytes[pos + 5] = 0xff;
+      moved = true;
+    }
+    pos += 4 + ((flags & 1) ? 4 : 2) + ((flags & 8) ? 2 : (flags & 64) ? 4 : (flags & 128) ? 8 : 0);
+    if (!(flags & 32)) break;
+  }
+  REQUIRE(moved);
+  const Font f = Font::from_bytes(bytes, "moved.ttf");
+  CHECK_FALSE(f.has_glyph(0xC9));
+  CHECK(f.has_glyph(0xE9));  // other composites still render
+  RenderOptions o;
+  o.missing = MissingGlyph::notdef;
+  const RenderedLine r = render_line(f, "A\xC3\x89\xC3\xA9", o);
+  CHECK(r.missing == std::vector<char32_t>{0xC9});
 }
 
 TEST_CASE("render: width grows with the text, boxes tile the advance") {
@@ -396,4 +432,36 @@ TEST_CASE("synth: samples depend only on (seed, index), have the target height a
   CHECK(s.line_sample().text == s.text);
   only.fonts = {"/no/such/font.ttf"};
   CHECK_THROWS_AS(LineSynthesizer(only, {}), Error);
+}
+
+TEST_CASE("deskew: a page of rendered text rotated by a known angle is found, and straightened, within 0.3 degrees") {
+  if (!have(kDejaVuSans)) return;
+  // A page of 16 left-aligned lines of corpus text in DejaVu Sans, 20 px
+  // high on a 28 px pitch, ragged right, as a scanned letter looks.
+  const Font font = Font::load(kDejaVuSans);
+  const std::vector<std::string> corpus = load_corpus(corpus_path());
+  REQUIRE(corpus.size() >= 16);
+  image::Image page(1000, 600, 1, 255);
+  RenderOptions o;
+  o.pixel_height = 20;
+  o.padding_x = o.padding_y = 0;
+  o.missing = MissingGlyph::skip;
+  for (int i = 0; i < 16; ++i) {
+    std::string text = corpus[static_cast<std::size_t>(i * 7)];
+    std::size_t cut = std::min<std::size_t>(text.size(), 70);
+    while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // whole code points
+    const RenderedLine line = render_line(font, text.substr(0, cut), o);
+    for (int y = 0; y < line.image.height(); ++y)
+      for (int x = 0; x < std::min(line.image.width(), 880); ++x) {
+        std::uint8_t& p = page.at(60 + x, 70 + 28 * i - line.baseline + y);
+        p = std::min(p, line.image.at(x, y));
+      }
+  }
+  CHECK(std::fabs(image::estimate_skew(page)) <= 0.3);
+  for (double angle : {-8.0, -3.7, -0.9, 0.4, 2.2, 6.5}) {
+    CAPTURE(angle);
+    const image::Image tilted = image::rotate(page, angle);
+    CHECK(std::fabs(image::estimate_skew(tilted) - angle) <= 0.3);
+    CHECK(std::fabs(image::estimate_skew(image::deskew(tilted))) <= 0.3);
+  }
 }

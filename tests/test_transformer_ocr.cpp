@@ -162,7 +162,7 @@ TEST_CASE("TransformerOcr: incremental decoding equals the full forward") {
   std::vector<index_t> frames;
   const Tensor<float> memory = model.encode(x, {16}, &frames);
   REQUIRE(frames == std::vector<index_t>{8});
-  const Tensor<float> line = TransformerOcr::line_memory(memory, 0, frames[0]);
+  const Tensor<float> line = models::line_memory(memory, 0, frames[0]);
   decode::AttentionDecodeConfig dc = model.decode_config();
   dc.max_length = 6;
   const decode::DecodedSequence greedy = decode::greedy_decode(model, line, dc);
@@ -229,7 +229,7 @@ TEST_CASE("TransformerOcr learns to read: three patterns, three texts") {
   const Tensor<float> memory = model.encode(x, widths, &frames);
   for (std::size_t n = 0; n < texts.size(); ++n) {
     const auto seq = decode::greedy_decode(
-        model, TransformerOcr::line_memory(memory, static_cast<index_t>(n), frames[n]), model.decode_config());
+        model, models::line_memory(memory, static_cast<index_t>(n), frames[n]), model.decode_config());
     CHECK(seq.finished);
     CHECK(seq.tokens == texts[n]);
   }
@@ -258,7 +258,7 @@ TEST_CASE("TransformerOcr model files, and nnocr's Recognizer reading with one")
   // The Recognizer reads with it: one result per line, the same alone and
   // together, boxes inside the image, confidences in [0, 1].
   pipeline::Recognizer ocr(dir.file("t.safetensors"));
-  CHECK(ocr.is_transformer());
+  CHECK(ocr.is_autoregressive());
   std::vector<image::Image> lines;
   for (int k = 0; k < 3; ++k) {
     image::Image img(60 + 20 * k, 20, 1, 255);

@@ -118,8 +118,8 @@ inline ArgSpec read_spec() {
 }
 
 inline std::vector<std::string> read_list_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  NNOCR_CHECK(f.good(), path, ": cannot open the list file");
+  const std::vector<std::uint8_t> bytes = read_file(path);  // a missing file or a folder: an error naming it
+  std::istringstream f(std::string(bytes.begin(), bytes.end()));
   std::vector<std::string> out;
   std::string line;
   while (std::getline(f, line)) {
@@ -146,7 +146,9 @@ inline int run_read(const Args& args) {
   pipeline::OcrWriter writer(os, format);
   int failures = 0;
   auto failed_page = [&](const std::string& path, const std::string& what) {
-    std::fprintf(stderr, "nnocr read: %s: %s\n", path.c_str(), what.c_str());
+    const std::string named = path + ": ";  // most errors name the file already
+    const std::string why = what.compare(0, named.size(), named) == 0 ? what.substr(named.size()) : what;
+    std::fprintf(stderr, "nnocr read: %s: %s\n", path.c_str(), why.c_str());
     ++failures;
     pipeline::PageResult empty;
     empty.source = path;
@@ -231,6 +233,10 @@ inline int run_eval(const Args& args) {
   const auto recognizer = open_recognizer(args);
   const data::GtDataset data = data::open_gt_folder(args.positional[0]);
   for (const std::string& w : data.warnings()) std::fprintf(stderr, "nnocr eval: warning: %s\n", w.c_str());
+  const data::UnknownReport unknown = recognizer->charset().unknown_characters(data.texts());
+  if (!unknown.empty())
+    std::fprintf(stderr, "nnocr eval: warning: the model's charset lacks %s; the model cannot read them\n",
+                 unknown.str().c_str());
   std::size_t n = data.size();
   if (args.has("--limit")) n = std::min<std::size_t>(n, static_cast<std::size_t>(parse_integer(args.get("--limit"), "--limit", 1, 1LL << 40)));
   NNOCR_CHECK(n > 0, args.positional[0], ": no ground-truth lines (NAME.png + NAME.gt.txt)");

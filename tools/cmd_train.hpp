@@ -43,7 +43,9 @@ inline const char* train_usage() {
          "                       hidden, layers, dropout; models/crnn.hpp) or '{\"type\": \"transformer\"}'\n"
          "                       for the transformer recognizer (keys: height, stages, d_model, heads,\n"
          "                       feedforward, encoder_layers, decoder_layers, dropout, max_length;\n"
-         "                       models/transformer_ocr.hpp)\n"
+         "                       models/transformer_ocr.hpp) or '{\"type\": \"attention\"}' for the\n"
+         "                       attention recognizer (keys: height, stages, encoder_hidden, attention,\n"
+         "                       embedding, decoder_hidden, dropout, max_length; models/attention_ocr.hpp)\n"
          "  --seed S             data and initialisation seed (default 1)\n"
          "  --max-chars N        longest synthetic line (default 48)\n"
          "  --corpus FILE        sentences for synthetic lines (default data/corpus/en.txt)\n"
@@ -118,8 +120,8 @@ inline int run_train(const Args& raw) {
     const io::Json over = io::parse_json(args.get("--arch"), "--arch");
     NNOCR_CHECK(over.is_object(), "--arch: expected a JSON object");
     if (over.contains("type")) c.architecture = over.at("type").as_string();
-    NNOCR_CHECK(c.architecture == "crnn" || c.architecture == "transformer", "--arch: type '", c.architecture,
-                "' is not crnn or transformer");
+    NNOCR_CHECK(c.architecture == "crnn" || c.is_transformer() || c.is_attention(), "--arch: type '",
+                c.architecture, "' is not crnn, transformer or attention");
     io::Json arch = c.architecture_json();
     for (const auto& [key, value] : over.as_object()) {
       if (key == "type") continue;
@@ -127,8 +129,7 @@ inline int run_train(const Args& raw) {
       arch.set(key, value);
     }
     arch.set("classes", static_cast<index_t>(2));
-    if (c.is_transformer()) c.transformer = models::TransformerOcrConfig::from_json(arch);
-    else c.model = models::CrnnConfig::from_json(arch);
+    c.set_architecture(arch);
   }
 
   // Charset: the model's (fine-tuning) or the default, extended by --charset.

@@ -231,6 +231,10 @@ class Charset {
     return utf8_[static_cast<std::size_t>(id)];
   }
 
+  // Every class's text, indexed by id (the blank's empty): the labels the
+  // CTC decoders take.
+  const std::vector<std::string>& labels() const { return utf8_; }
+
   // The id of one code point, or -1 when the charset does not have it.
   std::int32_t id_of(char32_t cp) const {
     if (cp < 128) return ascii_[cp];

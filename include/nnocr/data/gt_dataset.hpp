@@ -163,7 +163,8 @@ inline GtText read_gt_text(const std::string& path, std::int64_t max_bytes) {
 inline GtDataset open_gt_folder(const std::string& dir, const GtOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  NNOCR_CHECK(fs::is_directory(dir, ec), dir, ": no such folder");
+  NNOCR_CHECK(fs::exists(dir, ec), dir, ": no such folder");
+  NNOCR_CHECK(fs::is_directory(dir, ec), dir, ": is a file, not a folder of NAME.png + NAME.gt.txt pairs");
   GtDataset ds;
   ds.root_ = dir;
   ds.decode_ = options.decode;

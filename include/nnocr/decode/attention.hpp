@@ -73,6 +73,8 @@ struct AttentionDecodeConfig {
   std::int32_t end_token = 1;    // ends a sequence (EOS); never part of `tokens`
   index_t max_length = 100;      // generated tokens at most, the end token included
   index_t beam_width = 5;
+  index_t max_beam_width = 1024;  // a larger beam_width is an error: the decoder's state (keys and values
+                                  // of every step) grows with beam_width x max_length
   LengthNormalization normalization = LengthNormalization::gnmt;
   float alpha = 0.6f;  // GNMT exponent
 };
@@ -108,6 +110,8 @@ inline void check_log_probs(const Tensor<float>& lp, index_t hypotheses, const c
 
 inline void check_config(const AttentionDecodeConfig& c, const char* who) {
   NNOCR_CHECK(c.max_length > 0 && c.beam_width > 0, who, ": max_length and beam_width must be positive");
+  NNOCR_CHECK(c.beam_width <= c.max_beam_width, who, ": beam_width ", c.beam_width, " is over the limit of ",
+              c.max_beam_width, " (AttentionDecodeConfig::max_beam_width)");
 }
 
 }  // namespace detail

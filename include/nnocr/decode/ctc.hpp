@@ -92,6 +92,8 @@ enum class LexiconMode { penalize, forbid };
 
 struct CtcBeamOptions {
   int beam_width = 10;
+  int max_beam_width = 1024;            // a larger beam_width is an error: the prefix tree grows with
+                                        // frames x beam_width x max_candidates nodes
   int nbest = 1;                        // hypotheses returned, best first
   std::int32_t blank = 0;
   int max_candidates = 16;              // characters tried per frame, most likely first
@@ -288,6 +290,8 @@ inline std::vector<CtcHypothesis> ctc_beam_search(TensorView<const float> log_pr
   detail::check_decoder_input("ctc_beam_search", log_probs, labels, options.blank);
   NNOCR_CHECK(options.beam_width >= 1 && options.nbest >= 1 && options.max_candidates >= 1,
               "ctc_beam_search: beam_width, nbest and max_candidates must be >= 1");
+  NNOCR_CHECK(options.beam_width <= options.max_beam_width, "ctc_beam_search: beam_width ", options.beam_width,
+              " is over the limit of ", options.max_beam_width, " (CtcBeamOptions::max_beam_width)");
   NNOCR_CHECK(!labels.empty() || (!options.lm && !options.lexicon),
               "ctc_beam_search: a lexicon or language model needs the labels of the classes");
   const index_t T = log_probs.size(0), C = log_probs.size(1);

@@ -30,6 +30,7 @@
 #include "../core/error.hpp"
 #include "../core/rng.hpp"
 #include "binarize.hpp"
+#include "detail/pixel.hpp"
 #include "filter.hpp"
 #include "image.hpp"
 #include "resize.hpp"
@@ -50,13 +51,16 @@ inline std::uint8_t clamp_u8(float v) {
 
 // Bilinear sampling in pixel-centre coordinates with `fill` outside (and a
 // one-pixel soft edge). Holds raw pointers: Image accessors recompute the
-// element count on every call, far too slow for per-pixel loops.
+// element count on every call, far too slow for per-pixel loops. Channels
+// is int, or std::integral_constant<int, 1> for gray (with_channels).
+template <class Channels = int>
 struct Sampler {
   const std::uint8_t* data;
-  int w, h, c;
+  int w, h;
+  Channels c;
   float fill;
-  explicit Sampler(const Image& img, float fill_value)
-      : data(img.data()), w(img.width()), h(img.height()), c(img.channels()), fill(fill_value) {}
+  Sampler(const Image& img, float fill_value, Channels channels)
+      : data(img.data()), w(img.width()), h(img.height()), c(channels), fill(fill_value) {}
   float at(int x, int y, int k) const {
     return x < 0 || y < 0 || x >= w || y >= h ? fill
                                               : static_cast<float>(data[(static_cast<std::size_t>(y) * w + x) * c + k]);
@@ -77,6 +81,11 @@ struct Sampler {
     return top + ay * (bottom - top);
   }
 };
+
+// clamp_u8 for values within [-0.5, 255.5), such as bilinear blends of
+// bytes: the same rounding, without the clamps (which keep compilers from
+// vectorizing, and cost branches in scalar loops).
+inline std::uint8_t round_u8_in_range(float v) { return static_cast<std::uint8_t>(static_cast<int>(v + 256.5f) - 256); }
 
 // Samples (all channels) as a row pointer and its size, for tight loops.
 inline std::size_t sample_count(const Image& img) {
@@ -113,17 +122,18 @@ inline Image warp_affine(const Image& src, const std::array<double, 6>& m, int w
                          std::uint8_t fill = 255) {
   detail::check_input(src, "warp_affine");
   Image out(width, height, src.channels(), fill);
-  const int c = src.channels();
-  const detail::Sampler sample(src, fill);
-  std::uint8_t* o = out.data();
-  for (int y = 0; y < height; ++y) {
-    // Exact at the start of each row, stepped along it (float steps drift
-    // by far less than a pixel over any realistic width).
-    auto sx = static_cast<float>(m[1] * y + m[2]), sy = static_cast<float>(m[4] * y + m[5]);
-    const auto stepx = static_cast<float>(m[0]), stepy = static_cast<float>(m[3]);
-    for (int x = 0; x < width; ++x, o += c, sx += stepx, sy += stepy)
-      for (int k = 0; k < c; ++k) o[k] = detail::clamp_u8(sample(sx, sy, k));
-  }
+  detail::with_channels(src.channels(), [&](auto c) {
+    const detail::Sampler<decltype(c)> sample(src, fill, c);
+    std::uint8_t* o = out.data();
+    for (int y = 0; y < height; ++y) {
+      // Exact at the start of each row, stepped along it (float steps drift
+      // by far less than a pixel over any realistic width).
+      auto sx = static_cast<float>(m[1] * y + m[2]), sy = static_cast<float>(m[4] * y + m[5]);
+      const auto stepx = static_cast<float>(m[0]), stepy = static_cast<float>(m[3]);
+      for (int x = 0; x < width; ++x, o += c, sx += stepx, sy += stepy)
+        for (int k = 0; k < c; ++k) o[k] = detail::round_u8_in_range(sample(sx, sy, k));
+    }
+  });
   return out;
 }
 
@@ -133,18 +143,19 @@ inline Image warp_perspective(const Image& src, const std::array<double, 9>& hm,
                               std::uint8_t fill = 255) {
   detail::check_input(src, "warp_perspective");
   Image out(width, height, src.channels(), fill);
-  const int c = src.channels();
-  const detail::Sampler sample(src, fill);
-  std::uint8_t* o = out.data();
-  for (int y = 0; y < height; ++y) {
-    double nx = hm[1] * y + hm[2], ny = hm[4] * y + hm[5], nz = hm[7] * y + hm[8];
-    for (int x = 0; x < width; ++x, o += c, nx += hm[0], ny += hm[3], nz += hm[6]) {
-      if (std::abs(nz) < 1e-9) continue;
-      const double inv = 1.0 / nz;
-      const auto sx = static_cast<float>(nx * inv), sy = static_cast<float>(ny * inv);
-      for (int k = 0; k < c; ++k) o[k] = detail::clamp_u8(sample(sx, sy, k));
+  detail::with_channels(src.channels(), [&](auto c) {
+    const detail::Sampler<decltype(c)> sample(src, fill, c);
+    std::uint8_t* o = out.data();
+    for (int y = 0; y < height; ++y) {
+      double nx = hm[1] * y + hm[2], ny = hm[4] * y + hm[5], nz = hm[7] * y + hm[8];
+      for (int x = 0; x < width; ++x, o += c, nx += hm[0], ny += hm[3], nz += hm[6]) {
+        if (std::abs(nz) < 1e-9) continue;
+        const double inv = 1.0 / nz;
+        const auto sx = static_cast<float>(nx * inv), sy = static_cast<float>(ny * inv);
+        for (int k = 0; k < c; ++k) o[k] = detail::round_u8_in_range(sample(sx, sy, k));
+      }
     }
-  }
+  });
   return out;
 }
 
@@ -246,28 +257,37 @@ inline Image elastic_distortion(const Image& src, Rng& rng, double alpha, double
   std::vector<float> dx(static_cast<std::size_t>(gw) * gh), dy(dx.size());
   for (std::size_t i = 0; i < dx.size(); ++i) dx[i] = rng.normal(0, static_cast<float>(alpha)), dy[i] = rng.normal(0, static_cast<float>(alpha));
   Image out(w, h, c, fill);
-  const detail::Sampler sample(src, fill);
-  std::uint8_t* o = out.data();
   const auto inv = static_cast<float>(1.0 / spacing);
   std::vector<float> row_dx(static_cast<std::size_t>(gw)), row_dy(row_dx.size());
-  for (int y = 0; y < h; ++y) {
-    const float gy = static_cast<float>(y) * inv;
-    const int y0 = static_cast<int>(gy);
-    const float ay = gy - static_cast<float>(y0);
-    for (int i = 0; i < gw; ++i) {  // the field along this row, at the grid columns
-      const std::size_t a = static_cast<std::size_t>(y0) * gw + static_cast<std::size_t>(i);
-      row_dx[static_cast<std::size_t>(i)] = dx[a] + ay * (dx[a + gw] - dx[a]);
-      row_dy[static_cast<std::size_t>(i)] = dy[a] + ay * (dy[a + gw] - dy[a]);
-    }
-    for (int x = 0; x < w; ++x) {
-      const float gx = static_cast<float>(x) * inv;
-      const auto x0 = static_cast<std::size_t>(gx);
-      const float ax = gx - static_cast<float>(x0);
-      const float sx = static_cast<float>(x) + row_dx[x0] + ax * (row_dx[x0 + 1] - row_dx[x0]);
-      const float sy = static_cast<float>(y) + row_dy[x0] + ax * (row_dy[x0 + 1] - row_dy[x0]);
-      for (int k = 0; k < c; ++k, ++o) *o = detail::clamp_u8(sample(sx, sy, k));
-    }
+  // The grid column and weight of each image column, the same for every row.
+  std::vector<std::size_t> col_x0(static_cast<std::size_t>(w));
+  std::vector<float> col_ax(col_x0.size());
+  for (int x = 0; x < w; ++x) {
+    const float gx = static_cast<float>(x) * inv;
+    col_x0[static_cast<std::size_t>(x)] = static_cast<std::size_t>(gx);
+    col_ax[static_cast<std::size_t>(x)] = gx - static_cast<float>(col_x0[static_cast<std::size_t>(x)]);
   }
+  detail::with_channels(c, [&](auto ch) {
+    const detail::Sampler<decltype(ch)> sample(src, fill, ch);
+    std::uint8_t* o = out.data();
+    for (int y = 0; y < h; ++y) {
+      const float gy = static_cast<float>(y) * inv;
+      const int y0 = static_cast<int>(gy);
+      const float ay = gy - static_cast<float>(y0);
+      for (int i = 0; i < gw; ++i) {  // the field along this row, at the grid columns
+        const std::size_t a = static_cast<std::size_t>(y0) * gw + static_cast<std::size_t>(i);
+        row_dx[static_cast<std::size_t>(i)] = dx[a] + ay * (dx[a + gw] - dx[a]);
+        row_dy[static_cast<std::size_t>(i)] = dy[a] + ay * (dy[a + gw] - dy[a]);
+      }
+      for (int x = 0; x < w; ++x) {
+        const std::size_t x0 = col_x0[static_cast<std::size_t>(x)];
+        const float ax = col_ax[static_cast<std::size_t>(x)];
+        const float sx = static_cast<float>(x) + row_dx[x0] + ax * (row_dx[x0 + 1] - row_dx[x0]);
+        const float sy = static_cast<float>(y) + row_dy[x0] + ax * (row_dy[x0 + 1] - row_dy[x0]);
+        for (int k = 0; k < ch; ++k, ++o) *o = detail::round_u8_in_range(sample(sx, sy, k));
+      }
+    }
+  });
   return out;
 }
 
@@ -294,8 +314,9 @@ inline Image crop_pad(const Image& src, int left, int top, int right, int bottom
 
 namespace detail {
 
-// Separable running minimum (Less = std::less) or maximum over a
-// (2r+1)^2 square, edges clamped.
+// Separable running minimum or maximum (pick(a, b) returns one of the
+// two) over a (2r+1)^2 square, edges clamped. Inner loops run across rows
+// so that they vectorize.
 template <class Pick>
 Image morphology(const Image& src, int radius, Pick pick) {
   const int w = src.width(), h = src.height(), c = src.channels();
@@ -303,21 +324,33 @@ Image morphology(const Image& src, int radius, Pick pick) {
   const std::uint8_t* s = src.data();
   std::uint8_t* t = tmp.data();
   const std::size_t row = static_cast<std::size_t>(w) * c;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int k = 0; k < c; ++k) {
-        const std::uint8_t* r = s + y * row + k;
-        std::uint8_t v = r[static_cast<std::size_t>(x) * c];
-        for (int i = std::max(0, x - radius); i <= std::min(w - 1, x + radius); ++i) v = pick(v, r[static_cast<std::size_t>(i) * c]);
-        t[y * row + static_cast<std::size_t>(x) * c + k] = v;
-      }
+  // Samples whose window lies inside the row: [inner0, inner1).
+  const std::size_t inner0 = static_cast<std::size_t>(std::min(radius, w)) * c;
+  const std::size_t inner1 = w > 2 * radius ? static_cast<std::size_t>(w - radius) * c : inner0;
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* r = s + y * row;
+    std::uint8_t* d = t + y * row;
+    auto clamped = [&](std::size_t j) {
+      const int x = static_cast<int>(j / c), k = static_cast<int>(j % c);
+      std::uint8_t v = r[j];
+      for (int i = std::max(0, x - radius); i <= std::min(w - 1, x + radius); ++i) v = pick(v, r[static_cast<std::size_t>(i) * c + k]);
+      d[j] = v;
+    };
+    for (std::size_t j = 0; j < inner0; ++j) clamped(j);
+    std::copy(r + inner0, r + inner1, d + inner0);
+    for (int i = -radius; i <= radius; ++i) {
+      const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(i) * c;
+      for (std::size_t j = inner0; j < inner1; ++j) d[j] = pick(d[j], r[static_cast<std::ptrdiff_t>(j) + shift]);
+    }
+    for (std::size_t j = std::max(inner0, inner1); j < row; ++j) clamped(j);
+  }
   std::uint8_t* o = out.data();
   for (int y = 0; y < h; ++y) {
-    const int j0 = std::max(0, y - radius), j1 = std::min(h - 1, y + radius);
-    for (std::size_t i = 0; i < row; ++i) {
-      std::uint8_t v = t[y * row + i];
-      for (int j = j0; j <= j1; ++j) v = pick(v, t[j * row + i]);
-      o[y * row + i] = v;
+    std::uint8_t* d = o + y * row;
+    std::copy(t + y * row, t + (y + 1) * row, d);
+    for (int j = std::max(0, y - radius); j <= std::min(h - 1, y + radius); ++j) {
+      const std::uint8_t* u = t + j * row;
+      for (std::size_t i = 0; i < row; ++i) d[i] = pick(d[i], u[i]);
     }
   }
   return out;
@@ -398,16 +431,18 @@ inline Image uneven_illumination(const Image& src, Rng& rng, double strength) {
   const float lo = std::min(0.0f, ux * static_cast<float>(w)) + std::min(0.0f, uy * static_cast<float>(h));
   const auto s = static_cast<float>(strength);
   Image out(w, h, c);
-  const std::uint8_t* in = src.data();
-  std::uint8_t* o = out.data();
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float g = (ux * static_cast<float>(x) + uy * static_cast<float>(y) - lo) / span;  // 0..1
-      const float dx = static_cast<float>(x) - cx, dy = static_cast<float>(y) - cy;
-      const float v = std::min(1.0f, 4.0f * (dx * dx + dy * dy) / rmax2);
-      const float field = 1.0f - s * ((1.0f - mix) * g + mix * v);
-      for (int k = 0; k < c; ++k, ++o, ++in) *o = detail::clamp_u8(*in * field);
-    }
+  detail::with_channels(c, [&](auto ch) {
+    const std::uint8_t* in = src.data();
+    std::uint8_t* o = out.data();
+    for (int y = 0; y < h; ++y, in += static_cast<std::size_t>(w) * ch, o += static_cast<std::size_t>(w) * ch)
+      for (int x = 0; x < w; ++x) {
+        const float g = (ux * static_cast<float>(x) + uy * static_cast<float>(y) - lo) / span;  // 0..1
+        const float dx = static_cast<float>(x) - cx, dy = static_cast<float>(y) - cy;
+        const float v = std::min(1.0f, 4.0f * (dx * dx + dy * dy) / rmax2);
+        const float field = 1.0f - s * ((1.0f - mix) * g + mix * v);
+        for (int k = 0; k < ch; ++k) o[x * ch + k] = detail::clamp_u8(in[x * ch + k] * field);
+      }
+  });
   return out;
 }
 
@@ -463,12 +498,14 @@ inline Image paper_texture(const Image& src, Rng& rng, double strength) {
   }
   const auto s = static_cast<float>(strength);
   Image out(w, h, c);
-  const std::uint8_t* in = src.data();
-  std::uint8_t* o = out.data();
-  for (std::size_t i = 0; i < tex.size(); ++i) {
-    const float field = 1.0f - s * std::min(1.0f, tex[i] / total);
-    for (int k = 0; k < c; ++k, ++o, ++in) *o = detail::clamp_u8(*in * field);
-  }
+  detail::with_channels(c, [&](auto ch) {
+    const std::uint8_t* in = src.data();
+    std::uint8_t* o = out.data();
+    for (std::size_t i = 0; i < tex.size(); ++i) {
+      const float field = 1.0f - s * std::min(1.0f, tex[i] / total);
+      for (int k = 0; k < ch; ++k) o[i * ch + static_cast<std::size_t>(k)] = detail::clamp_u8(in[i * ch + static_cast<std::size_t>(k)] * field);
+    }
+  });
   return out;
 }
 
@@ -591,6 +628,17 @@ inline Image resolution_loss(const Image& src, double factor) {
 
 namespace detail {
 
+// std::nearbyint in the default rounding mode (to nearest, ties to even)
+// for |v| < 2^31, without the call into libm and without branches, so
+// that loops over it vectorize: truncate, then look at the fraction
+// (exact: v - trunc(v) is representable).
+inline float round_half_even(float v) {
+  const int i = static_cast<int>(v);
+  const float f = v - static_cast<float>(i);
+  const int odd = i & 1;
+  return static_cast<float>(i + (f > 0.5f) - (f < -0.5f) + ((f == 0.5f) & odd) - ((f == -0.5f) & odd));
+}
+
 // Orthonormal 8-point DCT-II basis: basis[u][x] = a(u) cos((2x + 1) u pi / 16),
 // a(0) = sqrt(1/8), a(u > 0) = sqrt(2/8). Its transpose is its inverse.
 inline const std::array<float, 64>& dct_basis() {
@@ -672,12 +720,17 @@ inline Image jpeg_artifacts(const Image& src, int quality) {
   for (int k = 0; k < c; ++k)
     for (int by = 0; by < h; by += 8)
       for (int bx = 0; bx < w; bx += 8) {
-        for (int y = 0; y < 8; ++y)
-          for (int x = 0; x < 8; ++x)
-            block[y * 8 + x] =
-                static_cast<float>(in[(static_cast<std::size_t>(std::min(by + y, h - 1)) * w + std::min(bx + x, w - 1)) * c + k]) - 128.0f;
+        for (int y = 0; y < 8; ++y) {
+          const std::uint8_t* r = in + static_cast<std::size_t>(std::min(by + y, h - 1)) * w * c + k;
+          if (bx + 8 <= w)
+            for (int x = 0; x < 8; ++x) block[y * 8 + x] = static_cast<float>(r[static_cast<std::size_t>(bx + x) * c]) - 128.0f;
+          else
+            for (int x = 0; x < 8; ++x)
+              block[y * 8 + x] = static_cast<float>(r[static_cast<std::size_t>(std::min(bx + x, w - 1)) * c]) - 128.0f;
+        }
         dct8x8(block, coef);
-        for (int i = 0; i < 64; ++i) coef[i] = std::nearbyint(coef[i] / q[static_cast<std::size_t>(i)]) * q[static_cast<std::size_t>(i)];
+        for (int i = 0; i < 64; ++i)
+          coef[i] = detail::round_half_even(coef[i] / q[static_cast<std::size_t>(i)]) * q[static_cast<std::size_t>(i)];
         idct8x8(coef, block);
         for (int y = 0; y < 8 && by + y < h; ++y)
           for (int x = 0; x < 8 && bx + x < w; ++x)

@@ -11,87 +11,127 @@
 #include <cmath>
 #include <vector>
 
+#include "detail/pixel.hpp"
 #include "image.hpp"
 
 namespace nnocr::image {
 
+// Each source row is interpolated horizontally once, into a float row the
+// (at most two) output rows that use it share; then each output row blends
+// two of those. The arithmetic per pixel is the textbook one: horizontal
+// lerps, then the vertical lerp, then rounding half away from zero.
 inline Image resize_bilinear(const Image& src, int width, int height) {
   NNOCR_CHECK(!src.empty(), "resize_bilinear: empty image");
   Image out(width, height, src.channels());
-  const int c = src.channels();
-  const double sx = static_cast<double>(src.width()) / width, sy = static_cast<double>(src.height()) / height;
+  const int c = src.channels(), sw = src.width(), sh = src.height();
+  const double sx = static_cast<double>(sw) / width, sy = static_cast<double>(sh) / height;
   std::vector<int> x0(static_cast<std::size_t>(width)), x1(x0.size());
   std::vector<float> wx(x0.size());
   for (int x = 0; x < width; ++x) {
-    const double fx = std::clamp((x + 0.5) * sx - 0.5, 0.0, src.width() - 1.0);
+    const double fx = std::clamp((x + 0.5) * sx - 0.5, 0.0, sw - 1.0);
     x0[static_cast<std::size_t>(x)] = static_cast<int>(fx);
-    x1[static_cast<std::size_t>(x)] = std::min(x0[static_cast<std::size_t>(x)] + 1, src.width() - 1);
+    x1[static_cast<std::size_t>(x)] = std::min(x0[static_cast<std::size_t>(x)] + 1, sw - 1);
     wx[static_cast<std::size_t>(x)] = static_cast<float>(fx - x0[static_cast<std::size_t>(x)]);
   }
-  for (int y = 0; y < height; ++y) {
-    const double fy = std::clamp((y + 0.5) * sy - 0.5, 0.0, src.height() - 1.0);
-    const int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, src.height() - 1);
-    const float wy = static_cast<float>(fy - y0);
-    const std::uint8_t *r0 = src.row(y0), *r1 = src.row(y1);
-    std::uint8_t* o = out.row(y);
-    for (int x = 0; x < width; ++x) {
-      const auto i = static_cast<std::size_t>(x);
-      for (int k = 0; k < c; ++k) {
-        const float top = r0[x0[i] * c + k] + wx[i] * (r0[x1[i] * c + k] - r0[x0[i] * c + k]);
-        const float bottom = r1[x0[i] * c + k] + wx[i] * (r1[x1[i] * c + k] - r1[x0[i] * c + k]);
-        o[x * c + k] = static_cast<std::uint8_t>(std::lround(top + wy * (bottom - top)));
+  const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(c);
+  std::vector<float> buffer(2 * row);
+  float* rows[2] = {buffer.data(), buffer.data() + row};
+  int cached[2] = {-1, -1};  // the source row each buffer holds
+  // The horizontal interpolation of source row sy_ into a buffer (reused
+  // when it already holds it; `keep` is the buffer not to overwrite).
+  auto horizontal = [&](int sy_, int keep) -> const float* {
+    for (int b = 0; b < 2; ++b)
+      if (cached[b] == sy_) return rows[b];
+    const int b = keep == 0 ? 1 : 0;
+    cached[b] = sy_;
+    const std::uint8_t* r = src.row(sy_);
+    float* t = rows[b];
+    detail::with_channels(c, [&](auto ch) {
+      for (int x = 0; x < width; ++x) {
+        const auto i = static_cast<std::size_t>(x);
+        const std::uint8_t* a = r + static_cast<std::size_t>(x0[i]) * ch;
+        const std::uint8_t* e = r + static_cast<std::size_t>(x1[i]) * ch;
+        for (int k = 0; k < ch; ++k) t[i * ch + static_cast<std::size_t>(k)] = a[k] + wx[i] * (e[k] - a[k]);
       }
-    }
+    });
+    return t;
+  };
+  for (int y = 0; y < height; ++y) {
+    const double fy = std::clamp((y + 0.5) * sy - 0.5, 0.0, sh - 1.0);
+    const int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, sh - 1);
+    const float wy = static_cast<float>(fy - y0);
+    const float* top = horizontal(y0, -1);
+    const int top_buffer = top == rows[0] ? 0 : 1;
+    const float* bottom = horizontal(y1, top_buffer);
+    std::uint8_t* o = out.row(y);
+    for (std::size_t i = 0; i < row; ++i) o[i] = detail::round_u8(top[i] + wy * (bottom[i] - top[i]));
   }
   return out;
 }
 
 namespace detail {
-// For each destination index, the source range it covers and the weights.
+// For each destination index d, the source range [first[d], first[d] +
+// count[d]) it covers and the weights, at weights[d * stride + i].
 struct AreaTaps {
-  std::vector<int> first;
-  std::vector<std::vector<float>> weights;
+  std::vector<int> first, count;
+  std::vector<float> weights;
+  std::size_t stride = 0;
 };
 inline AreaTaps area_taps(int src, int dst) {
   AreaTaps t;
   const double scale = static_cast<double>(src) / dst;
+  t.stride = static_cast<std::size_t>(std::ceil(scale)) + 2;  // the most source pixels one range can touch
+  t.weights.assign(t.stride * static_cast<std::size_t>(dst), 0.0f);
   for (int d = 0; d < dst; ++d) {
     const double a = d * scale, b = (d + 1) * scale;
     const int first = static_cast<int>(std::floor(a)), last = std::min(src - 1, static_cast<int>(std::ceil(b)) - 1);
-    std::vector<float> w;
+    float* w = t.weights.data() + static_cast<std::size_t>(d) * t.stride;
     for (int s = first; s <= last; ++s)
-      w.push_back(static_cast<float>((std::min<double>(b, s + 1) - std::max<double>(a, s)) / scale));
+      w[s - first] = static_cast<float>((std::min<double>(b, s + 1) - std::max<double>(a, s)) / scale);
     t.first.push_back(first);
-    t.weights.push_back(std::move(w));
+    t.count.push_back(last - first + 1);
   }
   return t;
 }
 }  // namespace detail
 
+// Each output row accumulates, over the source rows it covers, that row's
+// weight times the row's horizontal area sums (computed once per source
+// row, shared by the output rows that cover it).
 inline Image resize_area(const Image& src, int width, int height) {
   NNOCR_CHECK(!src.empty(), "resize_area: empty image");
   Image out(width, height, src.channels());
   const int c = src.channels();
   const detail::AreaTaps tx = detail::area_taps(src.width(), width), ty = detail::area_taps(src.height(), height);
-  std::vector<float> acc(static_cast<std::size_t>(width) * c);
+  const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(c);
+  std::vector<float> acc(row), sums(row);
+  int summed = -1;  // the source row `sums` holds
   for (int y = 0; y < height; ++y) {
     std::fill(acc.begin(), acc.end(), 0.0f);
-    const auto& wys = ty.weights[static_cast<std::size_t>(y)];
-    for (std::size_t j = 0; j < wys.size(); ++j) {
-      const std::uint8_t* r = src.row(ty.first[static_cast<std::size_t>(y)] + static_cast<int>(j));
-      for (int x = 0; x < width; ++x) {
-        const auto& wxs = tx.weights[static_cast<std::size_t>(x)];
-        const int fx = tx.first[static_cast<std::size_t>(x)];
-        for (int k = 0; k < c; ++k) {
-          float s = 0;
-          for (std::size_t i = 0; i < wxs.size(); ++i) s += wxs[i] * r[(fx + static_cast<int>(i)) * c + k];
-          acc[static_cast<std::size_t>(x * c + k)] += wys[j] * s;
-        }
+    const float* wys = ty.weights.data() + static_cast<std::size_t>(y) * ty.stride;
+    for (int j = 0; j < ty.count[static_cast<std::size_t>(y)]; ++j) {
+      const int sy = ty.first[static_cast<std::size_t>(y)] + j;
+      if (sy != summed) {
+        summed = sy;
+        const std::uint8_t* r = src.row(sy);
+        detail::with_channels(c, [&](auto ch) {
+          for (int x = 0; x < width; ++x) {
+            const float* wxs = tx.weights.data() + static_cast<std::size_t>(x) * tx.stride;
+            const int n = tx.count[static_cast<std::size_t>(x)];
+            const std::uint8_t* p = r + static_cast<std::size_t>(tx.first[static_cast<std::size_t>(x)]) * ch;
+            for (int k = 0; k < ch; ++k) {
+              float s = 0;
+              for (int i = 0; i < n; ++i) s += wxs[i] * p[static_cast<std::size_t>(i) * ch + static_cast<std::size_t>(k)];
+              sums[static_cast<std::size_t>(x) * ch + static_cast<std::size_t>(k)] = s;
+            }
+          }
+        });
       }
+      const float wy = wys[j];
+      for (std::size_t i = 0; i < row; ++i) acc[i] += wy * sums[i];
     }
     std::uint8_t* o = out.row(y);
-    for (int i = 0; i < width * c; ++i)
-      o[i] = static_cast<std::uint8_t>(std::clamp(std::lround(acc[static_cast<std::size_t>(i)]), 0L, 255L));
+    for (std::size_t i = 0; i < row; ++i) o[i] = detail::round_u8(acc[i]);
   }
   return out;
 }

@@ -66,8 +66,20 @@ RecognizerFile<Model> load_recognizer(const std::string& path) {
   }
   NNOCR_CHECK(out.charset.size() == config.classes, path, ": the charset has ", out.charset.size(),
               " classes, the architecture ", config.classes);
+  // The architecture is built before its weights are read: it may not ask
+  // for more parameters than the file holds (2 bytes each at the least,
+  // F16/BF16; plus 2^20 for what a layer allocates but does not save), so
+  // that a small file cannot make the loader allocate gigabytes.
+  std::size_t data_bytes = 0;
+  for (const io::SafeTensorEntry& e : file.entries()) data_bytes += e.nbytes();
   Rng rng(0);
-  out.model = std::make_unique<Model>(config, rng);
+  try {
+    const nn::ParameterBudget budget(static_cast<std::int64_t>(data_bytes / 2) + (std::int64_t{1} << 20));
+    out.model = std::make_unique<Model>(config, rng);
+  } catch (const Error& e) {
+    throw Error(nnocr::detail::concat(path, ": the architecture needs more weights than the file's ", data_bytes,
+                                      " bytes of tensors can hold (", e.what(), ")"));
+  }
   io::LoadOptions options;
   if (file.find_metadata("nnocr.checkpoint.step")) {
     options.prefix = "model.";

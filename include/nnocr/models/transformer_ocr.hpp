@@ -33,6 +33,7 @@
 #include "../io/json.hpp"
 #include "../io/model_file.hpp"
 #include "../nn/nn.hpp"
+#include "autoregressive.hpp"
 #include "conv_stack.hpp"
 #include "recognizer_file.hpp"
 
@@ -123,7 +124,7 @@ class ModuleList : public nn::Module {
   std::vector<std::unique_ptr<M>> items_;
 };
 
-class TransformerOcr : public nn::Module, public decode::StepDecoder {
+class TransformerOcr : public AutoregressiveRecognizer {
  public:
   nn::Sequential cnn;
   nn::Linear proj;
@@ -164,6 +165,8 @@ class TransformerOcr : public nn::Module, public decode::StepDecoder {
   }
 
   const TransformerOcrConfig& config() const { return config_; }
+  index_t input_height() const override { return config_.height; }
+  index_t frame_width() const override { return config_.frame_width(); }
   std::string kind() const override { return "TransformerOcr"; }
 
   // Frames per line for a batch of padded width W (as Crnn::frame_lengths).
@@ -226,7 +229,7 @@ class TransformerOcr : public nn::Module, public decode::StepDecoder {
   // Eval-mode encoder output [S, N, d] for a batch (keeps nothing);
   // `frames` receives each line's frame count.
   Tensor<float> encode(const Tensor<float>& images, const std::vector<index_t>& widths,
-                       std::vector<index_t>* frames = nullptr) const {
+                       std::vector<index_t>* frames = nullptr) const override {
     const std::vector<index_t> lengths = frame_lengths(images, widths);
     Tensor<float> m = proj.infer(features_to_frames(conv_stack_infer(cnn, images, widths)));
     add_positions(m);
@@ -236,17 +239,8 @@ class TransformerOcr : public nn::Module, public decode::StepDecoder {
     return m;
   }
 
-  // One line's memory out of a batch's: its first `frames` frames, [frames, 1, d].
-  static Tensor<float> line_memory(const Tensor<float>& memory, index_t n, index_t frames) {
-    const index_t N = memory.size(1), d = memory.size(2);
-    Tensor<float> m({frames, 1, d});
-    for (index_t s = 0; s < frames; ++s)
-      std::copy(memory.data() + (s * N + n) * d, memory.data() + (s * N + n + 1) * d, m.data() + s * d);
-    return m;
-  }
-
   // Decoding settings for decode::greedy_decode / beam_search.
-  decode::AttentionDecodeConfig decode_config(index_t beam_width = 1) const {
+  decode::AttentionDecodeConfig decode_config(index_t beam_width = 1) const override {
     decode::AttentionDecodeConfig c;
     c.start_token = config_.start_token();
     c.end_token = 0;
@@ -329,36 +323,6 @@ class TransformerOcr : public nn::Module, public decode::StepDecoder {
   std::vector<std::vector<index_t>> layer_widths_;
   nn::AttentionMask memory_mask_;
 };
-
-// Token sequences for teacher forcing from a batch's concatenated targets
-// (data::LineBatch layout): inputs [L, N] = start, text, then the end token
-// as filler; outputs [L, N] = text, end, then ignore_index. L = the longest
-// text + 1.
-struct TeacherForcing {
-  Tensor<std::int32_t> inputs, outputs;
-};
-
-inline TeacherForcing teacher_forcing(const Tensor<std::int32_t>& targets, const std::vector<index_t>& lengths,
-                                      std::int32_t start_token, std::int32_t ignore_index = -100) {
-  index_t longest = 0, total = 0;
-  for (index_t l : lengths) longest = std::max(longest, l), total += l;
-  NNOCR_CHECK(targets.numel() == total, "teacher_forcing: ", targets.numel(), " targets for lengths summing to ",
-              total);
-  const index_t L = longest + 1, N = static_cast<index_t>(lengths.size());
-  TeacherForcing tf{Tensor<std::int32_t>({L, N}, 0), Tensor<std::int32_t>({L, N}, ignore_index)};
-  index_t offset = 0;
-  for (index_t n = 0; n < N; ++n) {
-    const index_t len = lengths[static_cast<std::size_t>(n)];
-    tf.inputs(0, n) = start_token;
-    for (index_t i = 0; i < len; ++i) {
-      tf.inputs(i + 1, n) = targets[offset + i];
-      tf.outputs(i, n) = targets[offset + i];
-    }
-    tf.outputs(len, n) = 0;  // end of text
-    offset += len;
-  }
-  return tf;
-}
 
 // Model files (recognizer_file.hpp); "type": "transformer".
 inline void save_transformer_ocr(const std::string& path, TransformerOcr& model, const data::Charset& charset,

@@ -136,7 +136,8 @@ class Tanh : public detail::Elementwise<Tanh> {
 };
 
 // Inverted dropout: scaling at train time, identity at eval time. The mask
-// stream comes from the layer's own seeded Rng, so a run is reproducible.
+// stream comes from the layer's own seeded Rng, so a run is reproducible;
+// Module::reseed_streams restarts it (resumable training).
 class Dropout : public Layer {
  public:
   explicit Dropout(float p = 0.5f, std::uint64_t seed = 0x5eed) : p_(p), rng_(seed, 0x0d5) {
@@ -164,6 +165,9 @@ class Dropout : public Layer {
     for (index_t i = 0; i < dx.numel(); ++i) dx[i] = grad_y[i] * mask_[i];
     return dx;
   }
+
+ protected:
+  void on_reseed(std::uint64_t seed) override { rng_ = Rng(seed, 0x0d5); }
 
  private:
   float p_;

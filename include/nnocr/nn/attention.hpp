@@ -462,6 +462,7 @@ class MultiheadAttention : public Module {
 
   // Restarts the dropout stream (reproducible training runs, gradient checks).
   void reseed(std::uint64_t seed) { rng_ = Rng(seed, 0xa77); }
+  void on_reseed(std::uint64_t seed) override { reseed(seed); }
 
   // query [L, N, E], key [S, N, kdim], value [S, N, vdim] (batch_first:
   // [N, L, E], ...) -> [L, N, E] ([N, L, E]). Caches what backward needs.

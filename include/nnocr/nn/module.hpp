@@ -24,6 +24,7 @@
 // Sequential, which owns its children).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,6 +45,36 @@ struct Size2 {
   std::string str() const { return h == w ? std::to_string(h) : std::to_string(h) + "x" + std::to_string(w); }
 };
 
+namespace detail {
+
+// Parameter elements that modules built on this thread may still allocate;
+// negative: no limit. Set by ParameterBudget.
+inline std::int64_t& parameter_budget() {
+  static thread_local std::int64_t left = -1;
+  return left;
+}
+
+}  // namespace detail
+
+// While alive, caps the parameter elements that modules built on this
+// thread may allocate (Parameter::reset throws nnocr::Error past it, before
+// allocating). A model file's metadata describes the architecture, which is
+// built before its weights are read: the loader sets a budget from the
+// file's size, so a file of a few kilobytes cannot ask for gigabytes. The
+// previous budget comes back when this one ends.
+class ParameterBudget {
+ public:
+  explicit ParameterBudget(std::int64_t elements) : saved_(detail::parameter_budget()) {
+    detail::parameter_budget() = elements < 0 ? 0 : elements;
+  }
+  ParameterBudget(const ParameterBudget&) = delete;
+  ParameterBudget& operator=(const ParameterBudget&) = delete;
+  ~ParameterBudget() { detail::parameter_budget() = saved_; }
+
+ private:
+  std::int64_t saved_;
+};
+
 // A trained tensor and its gradient. `decay` says whether weight decay
 // applies (weights yes; biases and normalisation scales usually not).
 struct Parameter {
@@ -52,6 +83,13 @@ struct Parameter {
   bool decay = true;
 
   void reset(const Shape& shape, bool weight_decay = true) {
+    std::int64_t& budget = detail::parameter_budget();
+    if (budget >= 0) {
+      const auto n = static_cast<std::int64_t>(shape.numel());
+      NNOCR_CHECK(n <= budget, "a parameter of shape ", shape.str(), " is over the budget of ", budget,
+                  " more elements (nn::ParameterBudget)");
+      budget -= n;
+    }
     value = Tensor<float>(shape, 0.0f);
     grad = Tensor<float>(shape, 0.0f);
     decay = weight_decay;
@@ -119,6 +157,19 @@ class Module {
   void eval() { train(false); }
   bool training() const { return training_; }
 
+  // Restarts the random stream of every module that draws while training
+  // (dropout masks) from `seed` and the module's dotted name. A training
+  // loop calls it before each step with a seed made from (run seed, step),
+  // so that step s draws the same masks whether or not the run was resumed
+  // from a checkpoint.
+  void reseed_streams(std::uint64_t seed) {
+    visit("", [&](const std::string& prefix, Module& m) {
+      std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a of the name: each module its own stream
+      for (const char c : prefix) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+      m.on_reseed(seed ^ h);
+    });
+  }
+
   // Children in registration order, with their local names.
   const std::vector<std::pair<std::string, Module*>>& children() const { return children_; }
 
@@ -149,6 +200,9 @@ class Module {
   }
   // Called after the mode changes (e.g. to drop cached activations).
   virtual void on_mode_change() {}
+  // Called by reseed_streams: a module with a random stream restarts it
+  // from `seed`.
+  virtual void on_reseed(std::uint64_t seed) { (void)seed; }
 
  private:
   template <class F>

@@ -5,9 +5,10 @@
 //   PageResult page = ocr.read_page(image::read_image("page.png"));  // split into lines first
 //
 // The model file says which recognizer it holds (its "nnocr.architecture"
-// metadata): a CTC model (CRNN) or the transformer recognizer (models/
-// transformer_ocr.hpp), which writes the text token by token (greedy, or
-// beam search with --beam-width; no lexicon or LM) and gives no alignment:
+// metadata): a CTC model (CRNN), or the transformer or attention recognizer
+// (models/transformer_ocr.hpp, attention_ocr.hpp), which write the text token
+// by token (greedy, or beam search with --beam-width; no lexicon or LM) and
+// give no alignment:
 // its characters are spread evenly over the line's ink before the word
 // boxes are widened to the ink that touches them. Lines are prepared
 // (line_image.hpp), scaled to the model's height, batched by similar width
@@ -31,6 +32,7 @@
 #include "../data/batch.hpp"
 #include "../decode/ctc.hpp"
 #include "../models/crnn.hpp"
+#include "../models/attention_ocr.hpp"
 #include "../models/transformer_ocr.hpp"
 #include "../nn/softmax.hpp"
 #include "ocr_result.hpp"
@@ -63,25 +65,24 @@ class Recognizer {
     NNOCR_CHECK(options_.decoder == Decoder::beam || (!options_.lexicon && !options_.lm),
                 "Recognizer: a lexicon or language model needs the beam decoder");
     const std::string type = models::recognizer_type(model_path);
-    if (type == "transformer") {
-      transformer_ = models::load_transformer_ocr(model_path);
+    if (type == "transformer" || type == "attention") {
+      seq_ = type == "transformer" ? generic(models::load_transformer_ocr(model_path))
+                                   : generic(models::load_attention_ocr(model_path));
       NNOCR_CHECK(!options_.lexicon && !options_.lm, model_path,
                   ": a lexicon or language model works with CTC models (CRNN) only");
     } else {
       crnn_ = models::load_crnn(model_path);
     }
-    const data::Charset& cs = charset();
-    labels_.resize(static_cast<std::size_t>(cs.size()));
-    for (std::int32_t c = 1; c < cs.size(); ++c) labels_[static_cast<std::size_t>(c)] = cs.entry(c);
   }
 
-  bool is_transformer() const { return transformer_.model != nullptr; }
-  const data::Charset& charset() const { return is_transformer() ? transformer_.charset : crnn_.charset; }
+  // A transformer or attention model (token by token), not a CTC one.
+  bool is_autoregressive() const { return seq_.model != nullptr; }
+  const data::Charset& charset() const { return is_autoregressive() ? seq_.charset : crnn_.charset; }
   const models::Crnn& model() const {
     NNOCR_CHECK(crnn_.model != nullptr, "Recognizer::model: the model is not a CRNN");
     return *crnn_.model;
   }
-  const io::Metadata& metadata() const { return is_transformer() ? transformer_.metadata : crnn_.metadata; }
+  const io::Metadata& metadata() const { return is_autoregressive() ? seq_.metadata : crnn_.metadata; }
   const RecognizerOptions& options() const { return options_; }
 
   // Each image is one text line; one result per image, in order, with boxes
@@ -136,9 +137,9 @@ class Recognizer {
   }
 
   std::vector<LineResult> run(const std::vector<Job>& jobs) const {
-    const int height = static_cast<int>(is_transformer() ? transformer_.model->config().height
+    const int height = static_cast<int>(is_autoregressive() ? seq_.model->input_height()
                                                          : crnn_.model->config().height);
-    const index_t frame_width = is_transformer() ? transformer_.model->config().frame_width()
+    const index_t frame_width = is_autoregressive() ? seq_.model->frame_width()
                                                  : crnn_.model->config().frame_width();
     std::vector<LineResult> out(jobs.size());
     std::vector<index_t> order;
@@ -187,19 +188,19 @@ class Recognizer {
         out[j] = to_result(h, jobs[j], scale * static_cast<double>(frame_width));
       };
       std::vector<index_t> frames;
-      if (is_transformer()) {
-        const models::TransformerOcr& m = *transformer_.model;
+      if (is_autoregressive()) {
+        const models::AutoregressiveRecognizer& m = *seq_.model;
         const Tensor<float> memory = m.encode(lb.images, lb.widths, &frames);
         parallel_for(n, 1, [&](index_t i0, index_t i1) {
           for (index_t i = i0; i < i1; ++i) {
             const index_t F = frames[static_cast<std::size_t>(i)];
-            const Tensor<float> line = models::TransformerOcr::line_memory(memory, i, F);
+            const Tensor<float> line = models::line_memory(memory, i, F);
             decode::DecodedSequence seq;
             if (options_.decoder == Decoder::beam) {
               const auto beams = decode::beam_search(m, line, m.decode_config(options_.beam_width));
-              seq = beams.empty() ? decode::greedy_decode(m, line, m.decode_config()) : beams.front();
+              seq = beams.empty() ? decode::greedy_decode(m, line, m.decode_config(1)) : beams.front();
             } else {
-              seq = decode::greedy_decode(m, line, m.decode_config());
+              seq = decode::greedy_decode(m, line, m.decode_config(1));
             }
             finish(i, spread_over_frames(seq, F));
           }
@@ -213,16 +214,25 @@ class Recognizer {
           const TensorView<const float> lp = logits.view().select(1, i).slice(0, 0, frames[static_cast<std::size_t>(i)]);
           decode::CtcHypothesis h;
           if (options_.decoder == Decoder::beam) {
-            std::vector<decode::CtcHypothesis> hs = decode::ctc_beam_search(lp, labels_, beam);
-            h = hs.empty() ? decode::ctc_greedy_decode(lp, labels_) : std::move(hs.front());
+            std::vector<decode::CtcHypothesis> hs = decode::ctc_beam_search(lp, charset().labels(), beam);
+            h = hs.empty() ? decode::ctc_greedy_decode(lp, charset().labels()) : std::move(hs.front());
           } else {
-            h = decode::ctc_greedy_decode(lp, labels_);
+            h = decode::ctc_greedy_decode(lp, charset().labels());
           }
           finish(i, h);
         }
       });
     }
     return out;
+  }
+
+  template <class Model>
+  static models::RecognizerFile<models::AutoregressiveRecognizer> generic(models::RecognizerFile<Model> f) {
+    models::RecognizerFile<models::AutoregressiveRecognizer> g;
+    g.model = std::move(f.model);
+    g.charset = std::move(f.charset);
+    g.metadata = std::move(f.metadata);
+    return g;
   }
 
   // A transformer's output as a CTC hypothesis: token k (of n) is placed at
@@ -244,8 +254,8 @@ class Recognizer {
     }
     h.log_prob = h.score = seq.log_prob;
     h.confidence = static_cast<float>(std::exp(seq.log_prob / static_cast<double>(n + 1)));
-    const decode::detail::ClassText ct(labels_, 0);
-    decode::detail::finish_text(h, labels_, &ct, nullptr);
+    const decode::detail::ClassText ct(charset().labels(), 0);
+    decode::detail::finish_text(h, charset().labels(), &ct, nullptr);
     return h;
   }
 
@@ -304,10 +314,9 @@ class Recognizer {
     return line;
   }
 
-  models::CrnnFile crnn_;                     // one of these two holds the model
-  models::TransformerOcrFile transformer_;
+  models::CrnnFile crnn_;  // one of these two holds the model
+  models::RecognizerFile<models::AutoregressiveRecognizer> seq_;
   RecognizerOptions options_;
-  std::vector<std::string> labels_;
 };
 
 }  // namespace nnocr::pipeline

@@ -1,6 +1,7 @@
-// train_crnn.hpp — training a recognizer (a CRNN, or the transformer
-// recognizer with architecture = "transformer") on synthetic lines (or a
-// ground-truth folder), resumable, with held-out-font validation.
+// train_crnn.hpp — training a recognizer (a CRNN; the transformer
+// recognizer with architecture = "transformer"; the attention recognizer
+// with architecture = "attention") on synthetic lines (or a ground-truth
+// folder), resumable, with held-out-font validation.
 //
 //   CrnnTrainConfig cfg;            // model, data, optimizer, files
 //   train_crnn(cfg);                // runs until cfg.steps; resumes from cfg.checkpoint if it exists
@@ -10,10 +11,13 @@
 // width inside the pool and cut into batches, so that little of a batch is
 // padding; the batches of a pool are taken in an order drawn from (seed, p).
 // A background loader (data/loader.hpp) renders pools ahead of the step.
+// The dropout masks of step s are drawn from (seed, s) too
+// (Module::reseed_streams), so a run resumed from a checkpoint ends with the
+// same weights, bit for bit, as one that never stopped (same thread count).
 //
 // Step: forward, the loss — CTC for a CRNN (mean over lines of loss / label
 // length, as PyTorch), teacher-forced cross-entropy with label smoothing 0.1
-// for the transformer — backward, global-norm clipping, AdamW with a cosine
+// for the transformer and attention recognizers — backward, global-norm clipping, AdamW with a cosine
 // schedule after a linear warm-up. Every `eval_every` steps the model reads the
 // validation lines (fonts held out of training: clean and degraded sets)
 // and the step, loss and CERs are appended to the curve file (CSV); the
@@ -38,6 +42,7 @@
 #include "../data/synth.hpp"
 #include "../decode/ctc.hpp"
 #include "../models/crnn.hpp"
+#include "../models/attention_ocr.hpp"
 #include "../models/transformer_ocr.hpp"
 #include "../nn/softmax.hpp"
 #include "../train/checkpoint.hpp"
@@ -51,9 +56,10 @@
 namespace nnocr::pipeline {
 
 struct CrnnTrainConfig {
-  std::string architecture = "crnn";  // or "transformer"
+  std::string architecture = "crnn";  // or "transformer", "attention"
   models::CrnnConfig model;           // classes are set from the charset
   models::TransformerOcrConfig transformer;  // when architecture == "transformer"
+  models::AttentionOcrConfig attention;      // when architecture == "attention"
   data::Charset charset = data::Charset::printable_ascii_plus_typographic();
   data::SynthConfig synth;            // fonts, text mix, augmentation, seed (training lines)
   std::vector<std::string> corpus;    // sentences for the synthesizer
@@ -77,9 +83,24 @@ struct CrnnTrainConfig {
   bool progress = true;
 
   bool is_transformer() const { return architecture == "transformer"; }
-  index_t height() const { return is_transformer() ? transformer.height : model.height; }
-  index_t frame_width() const { return is_transformer() ? transformer.frame_width() : model.frame_width(); }
-  io::Json architecture_json() const { return is_transformer() ? transformer.to_json() : model.to_json(); }
+  bool is_attention() const { return architecture == "attention"; }
+  index_t height() const {
+    return is_transformer() ? transformer.height : is_attention() ? attention.height : model.height;
+  }
+  index_t frame_width() const {
+    return is_transformer() ? transformer.frame_width() : is_attention() ? attention.frame_width() : model.frame_width();
+  }
+  io::Json architecture_json() const {
+    return is_transformer() ? transformer.to_json() : is_attention() ? attention.to_json() : model.to_json();
+  }
+  void set_architecture(const io::Json& j) {  // "type" picks the model; its config is the rest
+    architecture = j.at("type").as_string();
+    NNOCR_CHECK(architecture == "crnn" || is_transformer() || is_attention(), "architecture type '", architecture,
+                "' is not crnn, transformer or attention");
+    if (is_transformer()) transformer = models::TransformerOcrConfig::from_json(j);
+    else if (is_attention()) attention = models::AttentionOcrConfig::from_json(j);
+    else model = models::CrnnConfig::from_json(j);
+  }
 };
 
 // Lines of held-out fonts for validation: `count` lines drawn by a
@@ -126,8 +147,6 @@ inline std::vector<index_t> order_by_scaled_width(const std::vector<data::LineSa
 inline std::vector<std::string> crnn_read_lines(const models::Crnn& model, const data::Charset& charset,
                                                 const std::vector<data::LineSample>& lines, index_t batch = 32) {
   const std::vector<index_t> order = order_by_scaled_width(lines);
-  std::vector<std::string> labels(static_cast<std::size_t>(charset.size()));
-  for (std::int32_t c = 1; c < charset.size(); ++c) labels[static_cast<std::size_t>(c)] = charset.entry(c);
   std::vector<std::string> out(lines.size());
   data::BatchOptions bo;
   bo.height = static_cast<int>(model.config().height);
@@ -141,7 +160,7 @@ inline std::vector<std::string> crnn_read_lines(const models::Crnn& model, const
     std::vector<index_t> frames;
     Tensor<float> logits = model.infer(lb.images, lb.widths, &frames);
     nn::log_softmax_rows(logits.data(), logits.data(), logits.size(0) * logits.size(1), logits.size(2));
-    const auto hyps = decode::ctc_greedy_decode_batch(logits.view(), frames, labels, 0);
+    const auto hyps = decode::ctc_greedy_decode_batch(logits.view(), frames, charset.labels(), 0);
     for (std::size_t i = 0; i < hyps.size(); ++i) out[static_cast<std::size_t>(order[b + i])] = hyps[i].text;
   }
   return out;
@@ -162,6 +181,11 @@ class LinePools {
     if (!c.data_dir.empty()) {
       gt_ = std::make_unique<data::GtDataset>(data::open_gt_folder(c.data_dir));
       NNOCR_CHECK(gt_->size() > 0, c.data_dir, ": no ground-truth lines (NAME.png + NAME.gt.txt) found");
+      // Characters the charset lacks are left out of the targets: say so.
+      const data::UnknownReport unknown = c.charset.unknown_characters(gt_->texts());
+      if (!unknown.empty())
+        std::fprintf(stderr, "train: warning: %s: the charset lacks %s; they are left out of the targets\n",
+                     c.data_dir.c_str(), unknown.str().c_str());
     } else {
       synth_ = std::make_unique<data::LineSynthesizer>(c.synth, c.corpus);
     }
@@ -290,9 +314,14 @@ class CrnnTrainee {
   train::CtcOptions ctc_;
 };
 
-class TransformerTrainee {
+// The transformer and attention recognizers: teacher-forced cross-entropy,
+// greedy decoding for validation.
+template <class Model>
+class AutoregressiveTrainee {
  public:
-  TransformerTrainee(const CrnnTrainConfig& c, Rng& rng) : model(c.transformer, rng), charset_(c.charset) {
+  template <class Config>
+  AutoregressiveTrainee(const Config& config, const CrnnTrainConfig& c, Rng& rng)
+      : model(config, rng), charset_(c.charset) {
     ce_.label_smoothing = 0.1f;
   }
   double step(const data::LineBatch& b) {
@@ -329,7 +358,7 @@ class TransformerTrainee {
       parallel_for(static_cast<index_t>(chunk.size()), 1, [&](index_t i0, index_t i1) {
         for (index_t i = i0; i < i1; ++i) {
           const decode::DecodedSequence seq = decode::greedy_decode(
-              model, models::TransformerOcr::line_memory(memory, i, frames[static_cast<std::size_t>(i)]),
+              model, models::line_memory(memory, i, frames[static_cast<std::size_t>(i)]),
               model.decode_config());
           std::string text;
           for (std::int32_t t : seq.tokens)
@@ -341,10 +370,10 @@ class TransformerTrainee {
     return out;
   }
   void save(const std::string& path, io::Metadata metadata) {
-    models::save_transformer_ocr(path, model, charset_, metadata);
+    models::save_recognizer(path, model, charset_, std::move(metadata), "train");
   }
 
-  models::TransformerOcr model;
+  Model model;
 
  private:
   const data::Charset& charset_;
@@ -365,14 +394,22 @@ CrnnTrainResult train_with(CrnnTrainConfig& c, Trainee& trainee);
 
 inline CrnnTrainResult train_crnn(CrnnTrainConfig c) {
   NNOCR_CHECK(c.batch >= 1 && c.pool >= 1 && c.steps >= 1, "train: batch, pool and steps must be positive");
-  NNOCR_CHECK(c.architecture == "crnn" || c.architecture == "transformer", "train: unknown architecture '",
-              c.architecture, "' (crnn or transformer)");
+  NNOCR_CHECK(c.architecture == "crnn" || c.is_transformer() || c.is_attention(), "train: unknown architecture '",
+              c.architecture, "' (crnn, transformer or attention)");
   Rng init(c.seed, 7);
-  if (c.is_transformer()) {
+  if (c.is_transformer() || c.is_attention()) {
     NNOCR_CHECK(c.init_from.empty(), "train: --init-from is for CRNN models only");
+  }
+  if (c.is_transformer()) {
     c.transformer.classes = c.charset.size();
     c.transformer.validate();
-    detail::TransformerTrainee t(c, init);
+    detail::AutoregressiveTrainee<models::TransformerOcr> t(c.transformer, c, init);
+    return detail::train_with(c, t);
+  }
+  if (c.is_attention()) {
+    c.attention.classes = c.charset.size();
+    c.attention.validate();
+    detail::AutoregressiveTrainee<models::AttentionOcr> t(c.attention, c, init);
     return detail::train_with(c, t);
   }
   c.model.classes = c.charset.size();
@@ -440,6 +477,7 @@ CrnnTrainResult train_with(CrnnTrainConfig& c, Trainee& trainee) {
     }
     const data::LineBatch& b = pool[static_cast<std::size_t>(s % c.pool)];
     model.train();
+    model.reseed_streams(Rng(c.seed ^ 0x6a09e667f3bcc909ULL, static_cast<std::uint64_t>(s)).next_u64());
     optimizer.set_lr(schedule(s));
     optimizer.zero_grad();
     const double loss = trainee.step(b);

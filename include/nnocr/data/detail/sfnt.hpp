@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -197,8 +198,10 @@ inline std::vector<CmapEntry> parse_cmap(Span cmap, int num_glyphs, const std::s
 // coordinates inside the glyph's bytes, and no last contour made of one
 // off-curve point (stb reads one vertex past its array there); for composite
 // glyphs every component record inside the glyph (read exactly as stb reads
-// it), a valid component glyph, no cycles, nesting at most 8 deep and at most
-// 100,000 points in all.
+// it), a valid component glyph, no cycles, nesting at most 8 deep, at most
+// 100,000 points in all, and a transform (offset, scale or 2x2 matrix) that
+// keeps every point within the 16-bit coordinates stb converts it to (a
+// float out of that range is undefined behaviour; found by fuzzing).
 inline std::vector<bool> validate_glyf(Span loca, Span glyf, int num_glyphs, int loca_format) {
   const auto n = static_cast<std::size_t>(num_glyphs);
   std::vector<bool> ok(n, false);
@@ -210,9 +213,11 @@ inline std::vector<bool> validate_glyf(Span loca, Span glyf, int num_glyphs, int
   enum : std::uint8_t { kUnknown, kVisiting, kGood, kBad };
   std::vector<std::uint8_t> state(n, kUnknown);
   std::vector<std::uint32_t> points(n, 0);  // expanded point count of good glyphs
+  std::vector<double> extent(n, 0.0);        // largest |x| or |y| of a good glyph's points, as stb computes them
   constexpr std::uint32_t kMaxPoints = 100000;
 
-  auto simple = [&](Span g, int contours) -> std::uint32_t {  // 0 = bad, else points + 1
+  // 0 = bad, else points + 1; `reach` gets the largest |coordinate|.
+  auto simple = [&](Span g, int contours, double& reach) -> std::uint32_t {
     const std::size_t c = static_cast<std::size_t>(contours);
     if (!g.has(10, 2 * c + 2)) return 0;
     int previous = -1;
@@ -243,6 +248,23 @@ inline std::vector<bool> validate_glyf(Span loca, Span glyf, int num_glyphs, int
     }
     if (!g.has(pos, coordinate_bytes)) return 0;
     if (last_start == count - 1 && !(flags[count - 1] & 1)) return 0;
+    // Coordinates accumulate in 32 bits and are stored as 16-bit values,
+    // as stb does (x first, then y; bits 2/16 and 4/32 of the flags).
+    reach = 0;
+    for (const std::uint8_t axis : {0, 1}) {
+      const std::uint8_t short_bit = axis == 0 ? 2 : 4, same_bit = axis == 0 ? 16 : 32;
+      std::int32_t v = 0;
+      for (std::uint8_t f : flags) {
+        if (f & short_bit) {
+          const int d = g.u8(pos++);
+          v += (f & same_bit) ? d : -d;
+        } else if (!(f & same_bit)) {
+          v += g.s16(pos);
+          pos += 2;
+        }
+        reach = std::max(reach, std::abs(static_cast<double>(static_cast<std::int16_t>(v))));
+      }
+    }
     return static_cast<std::uint32_t>(std::min<std::size_t>(count, kMaxPoints + 1)) + 1;
   };
 
@@ -260,7 +282,7 @@ inline std::vector<bool> validate_glyf(Span loca, Span glyf, int num_glyphs, int
       const Span g = glyf.sub(start, end - start);
       const int contours = g.s16(0);
       if (contours > 0) {
-        const std::uint32_t r = simple(g, contours);
+        const std::uint32_t r = simple(g, contours, extent[gi]);
         good = r > 0;
         total = r > 0 ? r - 1 : 0;
       } else if (contours == 0) {
@@ -275,14 +297,35 @@ inline std::vector<bool> validate_glyf(Span loca, Span glyf, int num_glyphs, int
           }
           const std::uint16_t f = g.u16(pos), child = g.u16(pos + 2);
           pos += 4;
-          if (f & 2) pos += (f & 1) ? 4 : 2;  // stb skips no argument bytes for point matching
-          if (f & 8) pos += 2;
-          else if (f & 64) pos += 4;
-          else if (f & 128) pos += 8;
+          double mtx[6] = {1, 0, 0, 1, 0, 0};  // stb's transform: x' = m (a x + c y + e), y' = n (b x + d y + f)
+          if (f & 2) {  // stb skips no argument bytes for point matching
+            mtx[4] = (f & 1) ? g.s16(pos) : static_cast<std::int8_t>(g.u8(pos));
+            mtx[5] = (f & 1) ? g.s16(pos + 2) : static_cast<std::int8_t>(g.u8(pos + 1));
+            pos += (f & 1) ? 4 : 2;
+          }
+          auto f2dot14 = [&](std::size_t at) { return g.s16(at) / 16384.0; };
+          if (f & 8) {
+            mtx[0] = mtx[3] = f2dot14(pos);
+            pos += 2;
+          } else if (f & 64) {
+            mtx[0] = f2dot14(pos), mtx[3] = f2dot14(pos + 2);
+            pos += 4;
+          } else if (f & 128) {
+            for (int k = 0; k < 4; ++k) mtx[k] = f2dot14(pos + 2 * static_cast<std::size_t>(k));
+            pos += 8;
+          }
           if (pos > g.n || child >= n || !self(self, child, depth + 1)) {
             good = false;
             break;
           }
+          const double r = extent[child];
+          const double reach_x = std::hypot(mtx[0], mtx[1]) * ((std::abs(mtx[0]) + std::abs(mtx[2])) * r + std::abs(mtx[4]));
+          const double reach_y = std::hypot(mtx[2], mtx[3]) * ((std::abs(mtx[1]) + std::abs(mtx[3])) * r + std::abs(mtx[5]));
+          if (std::max(reach_x, reach_y) > 32766.0) {  // a margin for stb's float rounding
+            good = false;
+            break;
+          }
+          extent[gi] = std::max(extent[gi], std::max(reach_x, reach_y));
           total += points[child] + 1;
           if (total > kMaxPoints) {
             good = false;

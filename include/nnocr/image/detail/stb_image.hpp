@@ -37,7 +37,11 @@ inline std::size_t& stbi_allocation_cap() {
   thread_local std::size_t cap = std::size_t{1} << 30;
   return cap;
 }
-inline void* stbi_malloc_capped(std::size_t n) { return n > stbi_allocation_cap() ? nullptr : std::malloc(n); }
+// Zeroed: stb 2.27 leaves its JPEG decoder state uninitialized, and a scan
+// that names a Huffman table no DHT segment defined then decodes through
+// whatever the memory held — an index far outside the table (found by
+// fuzzing). All-zero tables decode every code to symbol 0 instead.
+inline void* stbi_malloc_capped(std::size_t n) { return n > stbi_allocation_cap() ? nullptr : std::calloc(n, 1); }
 inline void* stbi_realloc_capped(void* p, std::size_t n) {
   return n > stbi_allocation_cap() ? nullptr : std::realloc(p, n);
 }
