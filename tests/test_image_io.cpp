@@ -140,8 +140,8 @@ std::vector<std::uint8_t> encode_tga_paletted(int w, int h, bool rle) {
       out.insert(out.end(), r, r + w);
       continue;
     }
-    out.push_back(0x80 | 1), out.push_back(r[0]);  // run of 2
-    for (int x = 2; x < w; x += 128) {
+    out.push_back(0x80 | 0), out.push_back(r[0]);  // a run packet (of one pixel), then raw packets
+    for (int x = 1; x < w; x += 128) {
       const int n = std::min(128, w - x);
       out.push_back(static_cast<std::uint8_t>(n - 1));
       out.insert(out.end(), r + x, r + x + n);
@@ -268,7 +268,7 @@ TEST_CASE("every truncation of every format is an error naming the file and the 
   CHECK(cut(encode("tga-raw", 13, 7, 3), 1).find("sample: truncated TGA: ") != std::string::npos);
   CHECK(cut(encode_tga_paletted(13, 7, false), 1).find("sample: truncated TGA: ") != std::string::npos);
   CHECK(cut(encode("tga", 13, 7, 3), 1).find("sample: truncated TGA: RLE data ends within the packet") != std::string::npos);
-  CHECK(cut(encode_tga_paletted(13, 7, true), 12).find("sample: truncated TGA: RLE data ends after") != std::string::npos);
+  CHECK(cut(encode_tga_paletted(13, 7, true), 13).find("sample: truncated TGA: RLE data ends after") != std::string::npos);
   CHECK(cut(encode_gif(13, 7), 1).find("sample: truncated GIF: block at byte") != std::string::npos);
   CHECK(cut(encode_gif(13, 7), 5).find("sample: truncated GIF: data sub-block") != std::string::npos);
 }
