@@ -34,5 +34,5 @@ cmake --build build-aarch64 -j "$jobs"
 echo "(test time so far: $((SECONDS - start)) s)"
 ctest --test-dir build-aarch64 --output-on-failure -j "$jobs"
 
-echo "== 4/4 fuzzing (clang libFuzzer + ASan + UBSan, 15 s per input format)"
-bash scripts/fuzz.sh 15
+echo "== 4/4 fuzzing (clang libFuzzer + ASan + UBSan, 10 s per input format)"
+bash scripts/fuzz.sh 10
