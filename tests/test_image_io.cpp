@@ -223,7 +223,8 @@ std::vector<std::tuple<std::string, std::vector<std::uint8_t>, int>> small_files
 
 TEST_CASE("GIF, paletted TGA and more BMP headers decode to the pixels that were encoded") {
   const auto want = card(13, 7, 1);
-  for (const auto& [what, bytes, channels] : small_files()) {
+  for (const auto& [what_, bytes, channels] : small_files()) {
+    const std::string what = what_;  // clang 14: no structured bindings inside CAPTURE
     CAPTURE(what);
     const Image img = decode_image(bytes.data(), bytes.size(), "sample");
     REQUIRE(img.width() == 13);
@@ -244,7 +245,8 @@ TEST_CASE("every truncation of every format is an error naming the file and the 
   // stb_image reads zeros past the end of its input and stops quietly at
   // the end of GIF and TGA data; these cuts all used to be able to decode
   // into partly black or background images.
-  for (const auto& [what, bytes, channels] : small_files()) {
+  for (const auto& [what_, bytes, channels] : small_files()) {
+    const std::string what = what_;  // clang 14: no structured bindings inside CAPTURE
     CAPTURE(what);
     (void)channels;
     for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
