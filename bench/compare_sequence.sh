@@ -5,8 +5,10 @@
 # lstm_torch.py), MultiheadAttention (d=256, 8 heads, T=32, batch 32;
 # bench_attention vs attention_torch.py) and the CTC loss (T=32, 100
 # classes, batch 32, label length 10; bench_ctc vs ctc_torch.py). Prints,
-# per case, the median over rounds of each side's time per call, the speed
-# ratio (torch ms / nnocr ms: above 1 means nnocr is faster) and the target.
+# per case, the median over rounds of each side's time per call (a round's
+# own figure is a median too: of 5 runs for nnocr, of the calls for torch),
+# the speed ratio (torch ms / nnocr ms: above 1 means nnocr is faster) and
+# the target.
 #
 #   bash bench/compare_sequence.sh            # ROUNDS=3 by default
 #
@@ -28,9 +30,10 @@ torch() { env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr
 # The CTC loss on the ISA nnocr would pick: bench_ctc registers the
 # available ISAs from the plainest to the widest.
 isa=$(build/bench/bench_ctc --benchmark_list_tests | sed -n 's|^ctc_loss_forward_backward/||p' | tail -1)
-gbench() {  # tag binary filter: one CSV line per benchmark, tagged
-  "$2" --benchmark_filter="$3" --benchmark_min_time=1 --benchmark_format=csv 2>/dev/null |
-    grep '^"' | sed "s/^/$1 /"
+gbench() {  # tag binary filter: per benchmark, the median of 5 half-second runs, as a tagged CSV line
+  "$2" --benchmark_filter="$3" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
+    grep '^"[^"]*_median"' | sed "s/^/$1 /"
 }
 for r in $(seq "$rounds"); do
   echo "== round $r of $rounds"
@@ -50,7 +53,7 @@ for line in open(log):
     tag, _, rest = line.rstrip("\n").partition(" ")
     if tag == "nnocr":
         row = next(csv.reader([rest]))  # name,iterations,real_time,cpu_time,time_unit,...
-        name = re.sub(r"/real_time$", "", row[0])
+        name = re.sub(r"(/real_time)?_median$", "", row[0])
         vals.setdefault(("nnocr", name), []).append(float(row[2]) * to_ms[row[4]])
     elif tag in ("torch_lstm", "torch_attention"):
         m = re.match(r"(\w+)\s+([\d.]+) ms", rest)

@@ -39,8 +39,10 @@ for t in "${targets[@]}"; do
     # the smallest fonts installed on this machine.
     extra=(build-fuzz/font-seeds)
     mkdir -p build-fuzz/font-seeds
-    find /usr/share/fonts \( -name '*.ttf' -o -name '*.otf' \) -size -120k 2>/dev/null | sort | head -n 6 |
-      while read -r f; do cp -f "$f" build-fuzz/font-seeds/; done
+    # (Read through a process substitution: under pipefail, head closing
+    # the pipe early would fail the script with SIGPIPE, exit 141.)
+    mapfile -t small_fonts < <(find /usr/share/fonts \( -name '*.ttf' -o -name '*.otf' \) -size -120k 2>/dev/null | sort)
+    for f in "${small_fonts[@]:0:6}"; do cp -f "$f" build-fuzz/font-seeds/; done
   fi
   work=build-fuzz/fuzz-runs/$t
   mkdir -p "$work/corpus"

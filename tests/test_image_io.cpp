@@ -210,6 +210,14 @@ TEST_CASE("corrupt, truncated, empty and oversized images get an error naming th
   CHECK(!error_of(png).empty());
 }
 
+// Binary PGM (P5) or PPM (P6) of the card, by pnm.hpp's writer.
+std::vector<std::uint8_t> pnm_of(int w, int h, int c) {
+  const auto px = card(w, h, c);
+  Image img(w, h, c);
+  std::copy(px.begin(), px.end(), img.data());
+  return encode_pnm(img);
+}
+
 // Every file format and variant the truncation checks know, as (name,
 // bytes, channels decoded): small, so that every cut point can be tried.
 std::vector<std::tuple<std::string, std::vector<std::uint8_t>, int>> small_files() {
@@ -218,7 +226,8 @@ std::vector<std::tuple<std::string, std::vector<std::uint8_t>, int>> small_files
           {"bmp OS/2 header", encode_bmp(13, 7, true), 3}, {"bmp 32-bit bitfields", encode_bmp(13, 7, false), 3},
           {"tga rle", encode("tga", 13, 7, 3), 3},         {"tga rle gray", encode("tga", 13, 7, 1), 1},
           {"tga raw", encode("tga-raw", 13, 7, 3), 3},     {"tga paletted", encode_tga_paletted(13, 7, false), 3},
-          {"tga paletted rle", encode_tga_paletted(13, 7, true), 3}, {"gif", encode_gif(13, 7), 4}};
+          {"tga paletted rle", encode_tga_paletted(13, 7, true), 3}, {"gif", encode_gif(13, 7), 4},
+          {"pgm (P5)", pnm_of(13, 7, 1), 1},               {"ppm (P6)", pnm_of(13, 7, 3), 3}};
 }
 
 TEST_CASE("GIF, paletted TGA and more BMP headers decode to the pixels that were encoded") {
@@ -231,6 +240,11 @@ TEST_CASE("GIF, paletted TGA and more BMP headers decode to the pixels that were
     REQUIRE(img.height() == 7);
     REQUIRE(img.channels() == channels);
     if (what.find("png") == 0 || what == "jpeg" || what == "bmp 24-bit" || what.find("tga r") == 0) continue;  // above
+    if (what.find("p") == 0) {  // PGM and PPM keep every channel as written
+      const auto card_c = card(13, 7, channels);
+      CHECK(std::equal(card_c.begin(), card_c.end(), img.data()));
+      continue;
+    }
     int worst = 0;
     for (int y = 0; y < 7; ++y)
       for (int x = 0; x < 13; ++x)
@@ -257,6 +271,16 @@ TEST_CASE("every truncation of every format is an error naming the file and the 
       CHECK(e.rfind("sample: ", 0) == 0);
     }
   }
+  // ASCII PGM has no end marker: a cut inside the last number leaves a
+  // shorter number, but a cut that loses samples is an error.
+  const std::string p2 = "P2\n3 2\n255\n10 20 30\n40 50 60\n";
+  for (std::size_t cut = 1; cut <= p2.rfind("60"); ++cut) {
+    CAPTURE(cut);
+    const std::string part = p2.substr(0, cut);
+    // "P" alone is no known format; from "P2" on the PNM reader says what is missing.
+    const std::string want = cut < 2 ? "sample: not a readable" : "sample: PNM: ";
+    CHECK(error_of(std::vector<std::uint8_t>(part.begin(), part.end())).rfind(want, 0) == 0);
+  }
   // The reasons, at cut points in the pixel data.
   auto cut = [](std::vector<std::uint8_t> b, std::size_t n) {
     b.resize(b.size() - n);
@@ -273,6 +297,7 @@ TEST_CASE("every truncation of every format is an error naming the file and the 
   CHECK(cut(encode_tga_paletted(13, 7, true), 13).find("sample: truncated TGA: RLE data ends after") != std::string::npos);
   CHECK(cut(encode_gif(13, 7), 1).find("sample: truncated GIF: block at byte") != std::string::npos);
   CHECK(cut(encode_gif(13, 7), 5).find("sample: truncated GIF: data sub-block") != std::string::npos);
+  CHECK(cut(pnm_of(13, 7, 1), 1).find("sample: PNM: truncated raster") != std::string::npos);
 }
 
 TEST_CASE("GIF: LZW data for too few pixels, no image, unknown blocks, bad code size") {
@@ -316,6 +341,8 @@ TEST_CASE("corrupted headers are errors naming the file") {
   CHECK(damaged(encode_tga_paletted(13, 7, false), 6, 0).rfind("sample: ", 0) == 0);             // palette of 0 entries
   CHECK(damaged(encode("tga", 13, 7, 3), 12, 0).rfind("sample: not a readable", 0) == 0);        // width 0
   CHECK(damaged(encode_gif(13, 7), 4, '8').rfind("sample: not a readable", 0) == 0);             // GIF88a
+  CHECK(damaged(pnm_of(13, 7, 1), 1, '7').rfind("sample: not a readable", 0) == 0);              // P7
+  CHECK(damaged(pnm_of(13, 7, 1), 3, 'x').rfind("sample: PNM: expected a number", 0) == 0);      // width "x3"
   CHECK(damaged(encode_gif(13, 7), 10, 0x00).rfind("sample: ", 0) == 0);                         // no colour table
   auto gif = encode_gif(13, 7);
   gif[13 + 768 + 8 + 5] = 14;  // image descriptor wider than the screen

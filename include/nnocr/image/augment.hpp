@@ -27,6 +27,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/rng.hpp"
 #include "binarize.hpp"
@@ -61,11 +62,11 @@ struct Sampler {
   float fill;
   Sampler(const Image& img, float fill_value, Channels channels)
       : data(img.data()), w(img.width()), h(img.height()), c(channels), fill(fill_value) {}
-  float at(int x, int y, int k) const {
+  NNOCR_ALWAYS_INLINE float at(int x, int y, int k) const {
     return x < 0 || y < 0 || x >= w || y >= h ? fill
                                               : static_cast<float>(data[(static_cast<std::size_t>(y) * w + x) * c + k]);
   }
-  float operator()(float x, float y, int k) const {
+  NNOCR_ALWAYS_INLINE float operator()(float x, float y, int k) const {
     if (!(x > -1.0f && y > -1.0f && x < static_cast<float>(w) && y < static_cast<float>(h))) return fill;
     const int x0 = static_cast<int>(x + 1.0f) - 1, y0 = static_cast<int>(y + 1.0f) - 1;  // floor, as x, y > -1
     const float ax = x - static_cast<float>(x0), ay = y - static_cast<float>(y0);
@@ -440,7 +441,8 @@ inline Image uneven_illumination(const Image& src, Rng& rng, double strength) {
         const float dx = static_cast<float>(x) - cx, dy = static_cast<float>(y) - cy;
         const float v = std::min(1.0f, 4.0f * (dx * dx + dy * dy) / rmax2);
         const float field = 1.0f - s * ((1.0f - mix) * g + mix * v);
-        for (int k = 0; k < ch; ++k) o[x * ch + k] = detail::clamp_u8(in[x * ch + k] * field);
+        // field is within [1 - s, 1] (up to rounding), so the product is a byte.
+        for (int k = 0; k < ch; ++k) o[x * ch + k] = detail::round_u8_in_range(in[x * ch + k] * field);
       }
   });
   return out;
@@ -502,8 +504,9 @@ inline Image paper_texture(const Image& src, Rng& rng, double strength) {
     const std::uint8_t* in = src.data();
     std::uint8_t* o = out.data();
     for (std::size_t i = 0; i < tex.size(); ++i) {
-      const float field = 1.0f - s * std::min(1.0f, tex[i] / total);
-      for (int k = 0; k < ch; ++k) o[i * ch + static_cast<std::size_t>(k)] = detail::clamp_u8(in[i * ch + static_cast<std::size_t>(k)] * field);
+      const float field = 1.0f - s * std::min(1.0f, tex[i] / total);  // in [1 - s, 1]: the product is a byte
+      for (int k = 0; k < ch; ++k)
+        o[i * ch + static_cast<std::size_t>(k)] = detail::round_u8_in_range(in[i * ch + static_cast<std::size_t>(k)] * field);
     }
   });
   return out;
@@ -810,11 +813,17 @@ inline Image augment(const Image& src, Rng& rng, const AugmentConfig& cfg) {
     // The ink's bounding box (darker than the paper by a margin) bounds the crops.
     const int w = img.width(), h = img.height(), c = img.channels();
     int x0 = w, x1 = -1, y0 = h, y1 = -1;
-    const std::uint8_t* p = img.data();
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x)
-        for (int k = 0; k < c; ++k, ++p)
-          if (*p + 60 < paper) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    const std::size_t row = static_cast<std::size_t>(w) * c;
+    for (int y = 0; y < h; ++y) {  // per row, its first and last ink sample
+      const std::uint8_t* p = img.data() + y * row;
+      std::size_t first = 0;
+      while (first < row && !(p[first] + 60 < paper)) ++first;
+      if (first == row) continue;
+      std::size_t last = row - 1;
+      while (!(p[last] + 60 < paper)) --last;
+      x0 = std::min(x0, static_cast<int>(first / c)), x1 = std::max(x1, static_cast<int>(last / c));
+      y0 = std::min(y0, y), y1 = y;
+    }
     if (x1 < 0) x0 = w / 2, x1 = x0, y0 = h / 2, y1 = y0;
     const int max_crop = static_cast<int>(std::lround(cfg.max_crop * unit)), max_pad = static_cast<int>(std::lround(cfg.max_pad * unit));
     auto side = [&](int room) {

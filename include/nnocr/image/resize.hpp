@@ -34,7 +34,7 @@ inline Image resize_bilinear(const Image& src, int width, int height) {
     wx[static_cast<std::size_t>(x)] = static_cast<float>(fx - x0[static_cast<std::size_t>(x)]);
   }
   const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(c);
-  std::vector<float> buffer(2 * row);
+  std::vector<float> buffer(2 * row), source(static_cast<std::size_t>(sw) * static_cast<std::size_t>(c));
   float* rows[2] = {buffer.data(), buffer.data() + row};
   int cached[2] = {-1, -1};  // the source row each buffer holds
   // The horizontal interpolation of source row sy_ into a buffer (reused
@@ -45,12 +45,14 @@ inline Image resize_bilinear(const Image& src, int width, int height) {
     const int b = keep == 0 ? 1 : 0;
     cached[b] = sy_;
     const std::uint8_t* r = src.row(sy_);
+    float* f = source.data();  // the row as floats (exact, as are differences of them)
+    for (std::size_t i = 0; i < source.size(); ++i) f[i] = r[i];
     float* t = rows[b];
     detail::with_channels(c, [&](auto ch) {
       for (int x = 0; x < width; ++x) {
         const auto i = static_cast<std::size_t>(x);
-        const std::uint8_t* a = r + static_cast<std::size_t>(x0[i]) * ch;
-        const std::uint8_t* e = r + static_cast<std::size_t>(x1[i]) * ch;
+        const float* a = f + static_cast<std::size_t>(x0[i]) * ch;
+        const float* e = f + static_cast<std::size_t>(x1[i]) * ch;
         for (int k = 0; k < ch; ++k) t[i * ch + static_cast<std::size_t>(k)] = a[k] + wx[i] * (e[k] - a[k]);
       }
     });

@@ -25,15 +25,16 @@
 //
 // Cost: the input projections of all time steps are one GEMM per layer and
 // direction; each step is one GEMM [N, H] x [H, G H] for the recurrent part
-// plus a fused, vectorised gate kernel. W_hh is transposed once per forward
-// (rows padded) so that the per-step GEMM reads it in place instead of
-// packing it 32 times; the LSTM accumulates that product straight into the
-// step's input projections, which then become the cached gates. The reverse
-// direction runs forward over a copy of its input with each item's valid
-// steps reversed, so every per-step block is contiguous. The two directions
-// of a bidirectional layer run on two threads. Backward stores the gate
-// gradients per step; weight gradients are two GEMMs over all steps (on the
-// gate gradients transposed once, rows padded), bias gradients one GEMV.
+// plus the gate arithmetic (vectorised sigmoid and tanh). W_hh is
+// transposed once per call (rows padded) so that the per-step GEMM reads it
+// in place instead of packing it every step; the LSTM accumulates that
+// product straight into the step's input projections, which then become
+// the cached gates. The reverse direction keeps its steps in contiguous
+// blocks (see RecurrentCache). The two directions of a bidirectional layer
+// run on two threads. Backward keeps the gate gradients per step; weight
+// gradients are two GEMMs over all steps, on the gate gradients transposed
+// once, and bias gradients one GEMV. Training reuses its buffers from call
+// to call. Measured against PyTorch 1.13 by bench/compare_sequence.sh.
 #pragma once
 
 #include <algorithm>
@@ -174,8 +175,12 @@ inline void transpose_padded(const float* src, index_t rows, index_t cols, index
                                       dst + j * ldd, static_cast<int>(ldd));
 }
 
-// A leading dimension of at least n floats that is not a multiple of 1 KiB.
-inline index_t padded_ld(index_t n) { return n + 16; }
+// A leading dimension of at least n floats: whole cache lines, but not a
+// multiple of 1 KiB (1024 -> 1040).
+inline index_t padded_ld(index_t n) {
+  const index_t ld = (n + 15) / 16 * 16;
+  return ld % 256 == 0 ? ld + 16 : ld;
+}
 
 // What forward keeps for backward, per layer and direction. Rows of the
 // [T, N, .] buffers come in blocks of N, one block per step k; the states
@@ -265,10 +270,12 @@ class Recurrent : public Module {
   // in [0, T]; h0, c0: null (zeros) or [L D, N, H].
   RecurrentOutput forward(const Tensor<float>& x, const std::vector<index_t>& lengths = {},
                           const Tensor<float>* h0 = nullptr, const Tensor<float>* c0 = nullptr) {
+    cached_ = false;
     caches_.resize(params_.size());
     scratch_.resize(params_.size());
     masks_.clear();
     RecurrentOutput out = run(x, lengths, h0, c0, caches_, scratch_, true);
+    cached_ = true;
     lengths_ = resolved_lengths(x, lengths);
     had_h0_ = h0 != nullptr;
     had_c0_ = c0 != nullptr;
@@ -277,8 +284,8 @@ class Recurrent : public Module {
 
   RecurrentOutput infer(const Tensor<float>& x, const std::vector<index_t>& lengths = {},
                         const Tensor<float>* h0 = nullptr, const Tensor<float>* c0 = nullptr) const {
-    // The directions share one set of buffers when they run one after the
-    // other (one thread, or called from inside a parallel_for).
+    // With one thread the directions run one after the other and share one
+    // set of buffers.
     const std::size_t slots = directions() == 1 || num_threads() == 1 ? 1 : 2;
     std::vector<RecurrentCache> caches(slots);
     std::vector<RecurrentScratch> scratch(slots);
@@ -290,7 +297,7 @@ class Recurrent : public Module {
   // and grad_c0() (zeros when no initial state was given).
   Tensor<float> backward(const Tensor<float>& dy, const Tensor<float>* dh_n = nullptr,
                          const Tensor<float>* dc_n = nullptr) {
-    NNOCR_CHECK(!caches_.empty() && !caches_[0].act.empty(), Cell::name, "::backward called without a forward");
+    NNOCR_CHECK(cached_, Cell::name, "::backward called without a forward");
     const auto& c = config_;
     const index_t T = caches_[0].input.size(0), N = caches_[0].input.size(1), H = c.hidden_size;
     const int D = directions();
@@ -313,13 +320,14 @@ class Recurrent : public Module {
           const std::size_t k = index(l, static_cast<int>(d));
           const float* dhn = dh_n ? dh_n->data() + static_cast<index_t>(k) * N * H : nullptr;
           const float* dcn = dc_n ? dc_n->data() + static_cast<index_t>(k) * N * H : nullptr;
-          backward_direction(l, static_cast<int>(d), dlayer, dhn, dcn, grad_h0_.data() + static_cast<index_t>(k) * N * H,
-                             Cell::has_cell ? grad_c0_.data() + static_cast<index_t>(k) * N * H : nullptr);
+          const index_t off = static_cast<index_t>(k) * N * H;
+          backward_direction(l, static_cast<int>(d), dlayer, dhn, dcn, grad_h0_.data() + off,
+                             Cell::has_cell ? grad_c0_.data() + off : nullptr);
         }
       });
       // dL/dx = sum over directions of dxp W_ih. The reverse direction's
-      // rows are in step order unless flip: row (k, n) is then time
-      // lengths[n] - 1 - k (rows past the length belong to zero padding).
+      // rows are in time order when flip, else in step order: row (k, n) is
+      // time lengths[n] - 1 - k (rows past the length are zero padding).
       Tensor<float> dx(caches_[index(l, 0)].input.shape());
       const index_t I = dx.size(2), GH = G * H, ldx = padded_ld(GH);
       for (int d = 0; d < D; ++d) {
@@ -532,12 +540,13 @@ class Recurrent : public Module {
     for (index_t k = 0; k < T; ++k) {
       const float* hp = store.h.data() + state(k) * N * H;
       float* xk = xp.data() + block(k) * N * ldx;
+      const bool zero_state = k == 0 && !h0;  // then W_hh h adds nothing
       if (in_place) {
-        recurrent_product(hp, xk);
+        if (!zero_state) recurrent_product(hp, xk);
       } else {
         for (index_t n = 0; n < N; ++n)
           std::copy(w.b_hh.value.begin(), w.b_hh.value.end(), scratch.hh.data() + n * GH);
-        recurrent_product(hp, scratch.hh.data());
+        if (!zero_state) recurrent_product(hp, scratch.hh.data());
       }
       float* hk = store.h.data() + state(k + 1) * N * H;
       float* ck = Cell::has_cell ? store.c.data() + state(k + 1) * N * H : nullptr;
@@ -611,39 +620,47 @@ class Recurrent : public Module {
         Cell::backward(cache.act.data() + row * lda, hp + n * H, cp, ck, dhn, dc.data() + n * H, dxp + row * ldx,
                        in_place ? nullptr : dgh + row * ldx, tmp.data(), H);
       }
-      // dh_{k-1} += dhh_k W_hh (rows of frozen items are zero in dhh).
-      kernels::sgemm(Trans::no, Trans::no, N, H, GH, 1.0f, dgh + b * N * ldx, ldx, w.w_hh.value.data(), H, 1.0f,
-                     dh.data(), H);
+      // dh_{k-1} += dhh_k W_hh (rows of frozen items are zero in dhh); at
+      // k = 0 that is dL/dh0, wanted only when h0 was given.
+      if (k > 0 || had_h0_)
+        kernels::sgemm(Trans::no, Trans::no, N, H, GH, 1.0f, dgh + b * N * ldx, ldx, w.w_hh.value.data(), H, 1.0f,
+                       dh.data(), H);
     }
-    std::copy(dh.begin(), dh.end(), dh0);
-    if (dc0) std::copy(dc.begin(), dc.end(), dc0);
+    if (had_h0_) std::copy(dh.begin(), dh.end(), dh0);
+    if (dc0 && had_c0_) std::copy(dc.begin(), dc.end(), dc0);
 
     // Weight gradients over all steps, dW_ih += dxp^T xs and dW_hh += dhh^T
     // h_prev, and bias gradients, column sums of dxp and dhh. They read the
     // gate gradients transposed, [G H, T N] with padded rows: a GEMM with a
     // transposed A would gather them a whole row (4 KiB) apart. Block b's
-    // previous states are block b + 1 of h when flip, else block b.
+    // previous states are block b + 1 of h when flip, else block b. Without
+    // h0 the states before step 0 are zeros: dW_hh skips their block (the
+    // last when flip, else the first).
     const index_t ldg = padded_ld(TN);
     reuse_as(scratch.grads_t, {GH, ldg});
     float* gt = scratch.grads_t.data();
     const float* h_prev = cache.h.data() + (flip ? N * H : 0);
+    const index_t hh_begin = had_h0_ || flip ? 0 : N, hh_rows = had_h0_ ? TN : TN - N;
     std::vector<float> db(static_cast<std::size_t>(GH));
     const std::vector<float> ones(static_cast<std::size_t>(TN), 1.0f);
-    auto accumulate = [&](const float* grads, const float* input, index_t width, Parameter& weight, Parameter& bias) {
+    // weight.grad += grads^T input over rows [r0, r0 + rows); bias.grad += column sums of grads.
+    auto accumulate = [&](const float* grads, const float* input, index_t width, index_t r0, index_t rows,
+                          Parameter& weight, Parameter& bias) {
       transpose_padded(grads, TN, GH, ldx, gt, ldg);
-      kernels::sgemm(Trans::no, Trans::no, GH, width, TN, 1.0f, gt, ldg, input, width, 1.0f, weight.grad.data(),
-                     width);
+      kernels::sgemm(Trans::no, Trans::no, GH, width, rows, 1.0f, gt + r0, ldg, input + r0 * width, width, 1.0f,
+                     weight.grad.data(), width);
       if (!config_.bias) return;
       kernels::sgemm(Trans::no, Trans::no, GH, 1, TN, 1.0f, gt, ldg, ones.data(), 1, 0.0f, db.data(), 1);
       for (index_t j = 0; j < GH; ++j) bias.grad[j] += db[static_cast<std::size_t>(j)];
       if (in_place)  // the LSTM's recurrent bias has the same gradient
         for (index_t j = 0; j < GH; ++j) w.b_hh.grad[j] += db[static_cast<std::size_t>(j)];
     };
-    accumulate(dxp, xs.data(), I, w.w_ih, w.b_ih);
+    accumulate(dxp, xs.data(), I, 0, TN, w.w_ih, w.b_ih);
     if (in_place)
-      kernels::sgemm(Trans::no, Trans::no, GH, H, TN, 1.0f, gt, ldg, h_prev, H, 1.0f, w.w_hh.grad.data(), H);
+      kernels::sgemm(Trans::no, Trans::no, GH, H, hh_rows, 1.0f, gt + hh_begin, ldg, h_prev + hh_begin * H, H, 1.0f,
+                     w.w_hh.grad.data(), H);
     else
-      accumulate(dgh, h_prev, H, w.w_hh, w.b_hh);
+      accumulate(dgh, h_prev, H, hh_begin, hh_rows, w.w_hh, w.b_hh);
   }
 
   RecurrentConfig config_;
@@ -654,6 +671,7 @@ class Recurrent : public Module {
   std::vector<index_t> lengths_;
   Tensor<float> grad_h0_, grad_c0_;
   bool had_h0_ = false, had_c0_ = false;
+  bool cached_ = false;  // caches_ hold the last forward's values
   Rng dropout_rng_;
 
  protected:
