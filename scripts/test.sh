@@ -3,7 +3,9 @@
 # (Debian 12, as root), builds, and runs every test three ways:
 #   1. native: g++, C++17, -Werror; every x86 ISA path through the override
 #   2. sanitizers: clang, C++20, AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. aarch64: cross g++, NEON path, run under qemu-user
+#   3. threads: clang, ThreadSanitizer, the concurrency tests (one model
+#      shared by several threads; bit-identical training)
+#   4. aarch64: cross g++, NEON path, run under qemu-user
 # and then fuzzes every input parser for a few seconds (clang libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +15,12 @@ install_missing cmake g++ ninja-build make doctest-dev libbenchmark-dev libstb-d
 jobs=$(build_jobs)
 start=$SECONDS
 
-echo "== 1/4 native build (g++, C++17)"
+echo "== 1/5 native build (g++, C++17)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-echo "== 2/4 sanitizer build (clang, C++20, ASan + UBSan)"
+echo "== 2/5 sanitizer build (clang, C++20, ASan + UBSan) (elapsed: $((SECONDS - start)) s)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_CXX_STANDARD=20 -DNNOCR_WERROR=ON -DNNOCR_SANITIZE=ON -DNNOCR_BUILD_BENCH=OFF \
   -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
@@ -26,13 +28,20 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== 3/4 aarch64 build (NEON) under qemu-user"
+echo "== 3/5 ThreadSanitizer build (clang): the concurrency tests (elapsed: $((SECONDS - start)) s)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DNNOCR_WERROR=ON -DNNOCR_TSAN=ON -DNNOCR_BUILD_BENCH=OFF -DNNOCR_BUILD_EXAMPLES=OFF -DNNOCR_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target nnocr_concurrency_tests
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/nnocr_concurrency_tests
+
+echo "== 4/5 aarch64 build (NEON) under qemu-user (elapsed: $((SECONDS - start)) s)"
 cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DNNOCR_WERROR=ON -DNNOCR_BUILD_BENCH=OFF \
   -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-aarch64 -j "$jobs"
-echo "(test time so far: $((SECONDS - start)) s)"
+
 ctest --test-dir build-aarch64 --output-on-failure -j "$jobs"
 
-echo "== 4/4 fuzzing (clang libFuzzer + ASan + UBSan, 10 s per input format)"
+echo "== 5/5 fuzzing (clang libFuzzer + ASan + UBSan, 10 s per input format) (elapsed: $((SECONDS - start)) s)"
 bash scripts/fuzz.sh 10
+echo "== all stages passed in $((SECONDS - start)) s"
