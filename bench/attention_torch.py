@@ -7,13 +7,10 @@ exports OPENBLAS_CORETYPE=Haswell, which halves the speed of torch's
 matmuls):
     env -u OPENBLAS_CORETYPE /usr/bin/python3 bench/attention_torch.py [--threads N] [--iters N]
 
-Beware: torch.set_num_threads(1) does not bound Debian's OpenBLAS, whose
-own pthreads run torch's matmuls on every core (a [1024 x 256] x [256 x 768]
-linear takes 1.27 ms wall but 2.5 ms of CPU on this 2-core machine). So this
-script also sets OPENBLAS_NUM_THREADS to --threads before importing torch,
-unless --blas-threads N says otherwise (0: leave OpenBLAS's default), and
-prints the CPU time per call next to the wall time: cpu/wall near 1 means
-one thread really ran.
+bench/torch_bench.py sets the thread counts (OpenBLAS included: a [1024 x 256]
+x [256 x 768] linear took 1.27 ms wall but 2.5 ms of CPU on this 2-core
+machine with OpenBLAS left to its default) and prints the CPU time per
+call next to the wall time.
 
 Prints the median time per call, in ms, of:
   forward_eval_fastpath  eval, no_grad, batch_first, need_weights=False
@@ -24,28 +21,9 @@ Prints the median time per call, in ms, of:
   forward_train          training mode, autograd recording, dropout 0
   forward_backward       forward_train + backward of a random upstream gradient
 """
-import os
-import sys
-import time
+from torch_bench import median_ms, report, setup
 
-threads, iters, blas_threads = 1, 200, None
-args = sys.argv[1:]
-for i in range(0, len(args) - 1, 2):
-    if args[i] == "--threads":
-        threads = int(args[i + 1])
-    elif args[i] == "--iters":
-        iters = int(args[i + 1])
-    elif args[i] == "--blas-threads":
-        blas_threads = int(args[i + 1])
-if blas_threads is None:
-    blas_threads = threads
-if blas_threads > 0:
-    os.environ["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-
-import torch  # noqa: E402 (after OPENBLAS_NUM_THREADS)
-
-torch.set_num_threads(threads)
-torch.manual_seed(1)
+torch, threads, iters = setup(iters=200)
 
 E, H, T, N = 256, 8, 32, 32
 seq_first = torch.nn.MultiheadAttention(E, H)
@@ -54,21 +32,6 @@ batch_first.load_state_dict(seq_first.state_dict())
 x = torch.randn(T, N, E)
 xb = x.transpose(0, 1).contiguous()
 dy = torch.randn(T, N, E)
-
-
-def median_ms(fn):
-    """(median wall ms, mean CPU ms) per call."""
-    for _ in range(10):
-        fn()
-    times = []
-    c0 = time.process_time()
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    cpu = (time.process_time() - c0) / iters
-    times.sort()
-    return 1e3 * times[len(times) // 2], 1e3 * cpu
 
 
 def eval_fastpath():
@@ -103,14 +66,11 @@ def train_forward_backward():
 seq_first.eval()
 batch_first.eval()
 results = {
-    "forward_eval_fastpath": median_ms(eval_fastpath),
-    "forward_eval": median_ms(eval_plain),
-    "forward_eval_weights": median_ms(eval_weights),
+    "forward_eval_fastpath": median_ms(eval_fastpath, iters, warmup=10),
+    "forward_eval": median_ms(eval_plain, iters, warmup=10),
+    "forward_eval_weights": median_ms(eval_weights, iters, warmup=10),
 }
 seq_first.train()
-results["forward_train"] = median_ms(train_forward)
-results["forward_backward"] = median_ms(train_forward_backward)
-blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-print(f"torch {torch.__version__} threads={threads} openblas_threads={blas} E={E} H={H} T={T} N={N}")
-for k, (wall, cpu) in results.items():
-    print(f"{k:24s} {wall:7.3f} ms   (cpu {cpu:7.3f} ms)")
+results["forward_train"] = median_ms(train_forward, iters, warmup=10)
+results["forward_backward"] = median_ms(train_forward_backward, iters, warmup=10)
+report(torch, threads, f"E={E} H={H} T={T} N={N}", results)

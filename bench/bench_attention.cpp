@@ -7,6 +7,7 @@
 //   flock ... ./bench_attention --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <nnocr/core/init.hpp>
 #include <nnocr/core/thread_pool.hpp>
 #include <nnocr/nn/attention.hpp>
 #include <nnocr/nn/transformer.hpp>
@@ -17,18 +18,12 @@ namespace {
 
 constexpr index_t kE = 256, kHeads = 8, kT = 32, kN = 32;
 
-Tensor<float> random_tensor(const Shape& s, Rng& rng) {
-  Tensor<float> t(s);
-  for (float& v : t) v = rng.normal();
-  return t;
-}
-
 void attention_infer(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Rng rng(1);
   nn::MultiheadAttention mha(kE, kHeads, rng);
   mha.eval();
-  const Tensor<float> x = random_tensor({kT, kN, kE}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kE}, rng);
   for (auto _ : state) {
     Tensor<float> y = mha.infer(x, x, x);
     benchmark::DoNotOptimize(y.data());
@@ -40,7 +35,7 @@ void attention_forward(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Rng rng(1);
   nn::MultiheadAttention mha(kE, kHeads, rng);
-  const Tensor<float> x = random_tensor({kT, kN, kE}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kE}, rng);
   for (auto _ : state) {
     Tensor<float> y = mha.forward(x, x, x);
     benchmark::DoNotOptimize(y.data());
@@ -52,7 +47,7 @@ void attention_forward_backward(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Rng rng(1);
   nn::MultiheadAttention mha(kE, kHeads, rng);
-  const Tensor<float> x = random_tensor({kT, kN, kE}, rng), dy = random_tensor({kT, kN, kE}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kE}, rng), dy = normal_tensor({kT, kN, kE}, rng);
   for (auto _ : state) {
     mha.zero_grad();
     Tensor<float> y = mha.forward(x, x, x);
@@ -72,7 +67,7 @@ void encoder_layer_infer(benchmark::State& state) {
   c.dim_feedforward = 4 * kE;
   nn::TransformerEncoderLayer layer(c, rng);
   layer.eval();
-  const Tensor<float> x = random_tensor({kT, kN, kE}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kE}, rng);
   for (auto _ : state) {
     Tensor<float> y = layer.infer(x);
     benchmark::DoNotOptimize(y.data());
@@ -91,7 +86,7 @@ void decoder_layer_step(benchmark::State& state) {
   c.dim_feedforward = 4 * kE;
   nn::TransformerDecoderLayer layer(c, rng);
   layer.eval();
-  const Tensor<float> memory = random_tensor({kT, 1, kE}, rng), x = random_tensor({5, kE}, rng);
+  const Tensor<float> memory = normal_tensor({kT, 1, kE}, rng), x = normal_tensor({5, kE}, rng);
   nn::TransformerDecoderLayer::Cache warm = layer.start(memory);
   for (int t = 0; t < 31; ++t) layer.infer_step(x, warm);
   for (auto _ : state) {

@@ -8,6 +8,7 @@
 //   flock ... build/bench/bench_lstm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <nnocr/core/init.hpp>
 #include <nnocr/core/rng.hpp>
 #include <nnocr/core/thread_pool.hpp>
 #include <nnocr/nn/recurrent.hpp>
@@ -17,12 +18,6 @@ using namespace nnocr;
 namespace {
 
 constexpr index_t kInput = 512, kHidden = 256, kT = 32, kN = 32;
-
-Tensor<float> random_tensor(const Shape& s, Rng& rng) {
-  Tensor<float> t(s);
-  for (float& v : t) v = rng.normal();
-  return t;
-}
 
 nn::Lstm make_lstm(Rng& rng) {
   nn::RecurrentConfig c;
@@ -37,7 +32,7 @@ void bilstm_infer(benchmark::State& state) {
   Rng rng(1);
   nn::Lstm lstm = make_lstm(rng);
   lstm.eval();
-  const Tensor<float> x = random_tensor({kT, kN, kInput}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kInput}, rng);
   for (auto _ : state) {
     nn::RecurrentOutput out = lstm.infer(x);
     benchmark::DoNotOptimize(out.y.data());
@@ -49,7 +44,7 @@ void bilstm_forward(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Rng rng(1);
   nn::Lstm lstm = make_lstm(rng);
-  const Tensor<float> x = random_tensor({kT, kN, kInput}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kInput}, rng);
   for (auto _ : state) {
     nn::RecurrentOutput out = lstm.forward(x);
     benchmark::DoNotOptimize(out.y.data());
@@ -61,7 +56,7 @@ void bilstm_forward_backward(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
   Rng rng(1);
   nn::Lstm lstm = make_lstm(rng);
-  const Tensor<float> x = random_tensor({kT, kN, kInput}, rng), dy = random_tensor({kT, kN, 2 * kHidden}, rng);
+  const Tensor<float> x = normal_tensor({kT, kN, kInput}, rng), dy = normal_tensor({kT, kN, 2 * kHidden}, rng);
   for (auto _ : state) {
     lstm.zero_grad();
     nn::RecurrentOutput out = lstm.forward(x);

@@ -21,8 +21,11 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== 2/5 sanitizer build (clang, C++20, ASan + UBSan) (elapsed: $((SECONDS - start)) s)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_CXX_STANDARD=20 -DNNOCR_WERROR=ON -DNNOCR_SANITIZE=ON -DNNOCR_BUILD_BENCH=OFF \
+# Unoptimised (-O0): clang compiles the sanitized tests five times faster
+# than at -O2 (70 s -> 13 s for test_recognizer.cpp), which more than pays
+# for the slower run.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE= "-DCMAKE_CXX_FLAGS=-O0 -gline-tables-only" \
+  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 -DNNOCR_WERROR=ON -DNNOCR_SANITIZE=ON -DNNOCR_BUILD_BENCH=OFF \
   -DNNOCR_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

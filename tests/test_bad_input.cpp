@@ -409,7 +409,7 @@ TEST_CASE("limits: a model file cannot make the loader build an architecture big
   CHECK(free_again.numel() == 100);
 }
 
-TEST_CASE("limits: model files — total size, header size, and what read_file reads") {
+TEST_CASE("limits: model files — total size, tensor size, header size, and what read_file reads") {
   test::TempDir dir;
   const std::string good = save_tiny_model(dir / "good.safetensors");
   const auto size = static_cast<std::uint64_t>(fs::file_size(good));
@@ -418,6 +418,16 @@ TEST_CASE("limits: model files — total size, header size, and what read_file r
   CHECK_ERROR_NAMES(error_of([&] { io::load_safetensors(good, limits); }), good, "exceeds the limit");
   limits.max_total_bytes = size;
   CHECK(io::load_safetensors(good, limits).size() > 0);
+  // Any one tensor: the largest of the file is just allowed, one byte less is not.
+  std::uint64_t largest = 0;
+  const io::SafeTensorsFile file = io::load_safetensors(good);
+  for (const io::SafeTensorEntry& e : file.entries()) largest = std::max<std::uint64_t>(largest, e.nbytes());
+  limits.max_tensor_bytes = largest;
+  CHECK(io::load_safetensors(good, limits).size() > 0);
+  limits.max_tensor_bytes = largest - 1;
+  CHECK_ERROR_NAMES(error_of([&] { io::load_safetensors(good, limits); }), good,
+                    "more than the limit of " + std::to_string(largest - 1) + " bytes per tensor");
+  limits.max_tensor_bytes = io::SafeTensorsLimits{}.max_tensor_bytes;
   limits.max_header_bytes = 16;
   CHECK_ERROR_NAMES(error_of([&] { io::load_safetensors(good, limits); }), good, "exceeds the limit of 16 bytes");
   CHECK_ERROR_NAMES(error_of([&] { read_file(good, 100); }), good, "exceeds the limit of 100");

@@ -579,3 +579,34 @@ TEST_CASE("write_file_atomic: replaces the file whole and leaves no temporary be
   CHECK_THROWS_AS(write_file_atomic(path, nullptr, 1), Error);
   CHECK(read_file(path).size() == 3);  // untouched by the failures
 }
+
+TEST_CASE("remove_stale_temporaries: removes a dead process's temporaries of that file, nothing else") {
+  TempDir dir;
+  const std::string path = (dir.path / "train.ckpt").string();
+  write_file_atomic(path, std::string("checkpoint"));
+  // No process has the PID pid_max (PIDs are below it).
+  long dead = 4194304;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r")) {
+    if (std::fscanf(f, "%ld", &dead) != 1) dead = 4194304;
+    std::fclose(f);
+  }
+  const std::string mine = std::to_string(static_cast<long>(::getpid()));
+  const std::vector<std::string> stale = {"train.ckpt.tmp-nnocr-" + std::to_string(dead) + "-0",
+                                          "train.ckpt.tmp-nnocr-" + std::to_string(dead) + "-17"};
+  const std::vector<std::string> kept = {
+      "train.ckpt.tmp-nnocr-" + mine + "-3",                     // this process's: alive
+      "other.ckpt.tmp-nnocr-" + std::to_string(dead) + "-0",     // another file's
+      "train.ckpt.tmp-nnocr-" + std::to_string(dead) + "-x",     // not PID-N
+      "train.ckpt.tmp-nnocr-" + std::to_string(dead),            // no N
+      "train.ckpt.tmp-nnocr--4",                                 // no PID
+      "train.ckpt.bak"};
+  for (const auto& name : stale) write_file_atomic((dir.path / name).string(), std::string("half"));
+  for (const auto& name : kept) write_file_atomic((dir.path / name).string(), std::string("keep"));
+  CHECK(remove_stale_temporaries(path) == 2);
+  std::vector<std::string> want = kept;
+  want.push_back("train.ckpt");
+  std::sort(want.begin(), want.end());
+  CHECK(dir.names() == want);
+  CHECK(remove_stale_temporaries(path) == 0);
+  CHECK(remove_stale_temporaries((dir.path / "no" / "such.ckpt").string()) == 0);  // no folder: nothing
+}

@@ -83,6 +83,9 @@ for ((i = 1; i <= ITERATIONS; ++i)); do
   fi
   # Resume to the end; the reference's bytes must come out.
   "$NNOCR" "${args[@]}" > /dev/null 2> "$run/resumed.err" || fail "resuming failed: $(tail -n 3 "$run/resumed.err")"
+  # The resumed run removed the killed save's temporary file.
+  stale=$(compgen -G "$run/*.tmp-nnocr-*" | wc -l)
+  ((stale == 0)) || fail "$stale temporary file(s) of the killed run are still there after the resume"
   step=$(sed -n 's/^resumed from .* at step \([0-9]*\)$/\1/p' "$run/resumed.err")
   resumed="resumed at step $step of $STEPS"
   [[ -z $step ]] && resumed="started afresh (killed before the first save)"

@@ -6,7 +6,10 @@
 // write_file_atomic: the bytes go to a unique temporary name in the target's
 // folder, are flushed and fsync'ed, and only then renamed over the target, so
 // a reader (or a crash) never sees half a file — it sees the old file or the
-// new one. POSIX only (fileno, fsync, rename within one file system).
+// new one. A process killed mid-save leaves its temporary file;
+// remove_stale_temporaries clears those of dead processes (training does
+// so when it starts). POSIX only (fileno, fsync, rename within one file
+// system, kill(pid, 0)).
 #pragma once
 
 #include <algorithm>
@@ -15,6 +18,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <signal.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +124,37 @@ inline void write_file_atomic(const std::string& path, const std::vector<std::ui
 
 inline void write_file_atomic(const std::string& path, const std::string& text) {
   write_file_atomic(path, text.data(), text.size());
+}
+
+// Removes what write_file_atomic(path, ...) calls of dead processes left
+// behind: files PATH.tmp-nnocr-PID-N in path's folder whose PID is no
+// running process (a process killed mid-save, see write_file_atomic). A
+// live process's temporaries, this one's included, are left alone. Returns
+// how many files were removed; a folder that cannot be listed removes none.
+inline int remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp-nnocr-";
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::directory_iterator it(folder, ec), end;
+  int removed = 0;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    // PID-N: digits, a dash, digits.
+    const std::size_t dash = name.find('-', prefix.size());
+    if (dash == std::string::npos || dash == prefix.size() || dash + 1 == name.size() || dash - prefix.size() > 9 ||
+        name.find_first_not_of("0123456789", prefix.size()) != dash ||
+        name.find_first_not_of("0123456789", dash + 1) != std::string::npos)
+      continue;
+    const long pid = std::stol(name.substr(prefix.size(), dash - prefix.size()));
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace nnocr

@@ -23,6 +23,13 @@ inline void fill_normal(TensorView<float> t, Rng& rng, float mean, float stddev)
   t.for_each([&](float& v) { v = rng.normal(mean, stddev); });
 }
 
+// A new tensor of the given shape, each value drawn from normal(mean, stddev).
+inline Tensor<float> normal_tensor(const Shape& shape, Rng& rng, float mean = 0.0f, float stddev = 1.0f) {
+  Tensor<float> t(shape);
+  fill_normal(t, rng, mean, stddev);
+  return t;
+}
+
 struct Fans {
   double fan_in = 1, fan_out = 1;
 };

@@ -161,6 +161,7 @@ struct SafeTensorEntry {
 struct SafeTensorsLimits {
   std::uint64_t max_header_bytes = 100'000'000;          // the reference implementation's limit
   std::uint64_t max_total_bytes = std::uint64_t{2} << 30;  // 2 GiB, the whole file
+  std::uint64_t max_tensor_bytes = std::uint64_t{1} << 30;  // 1 GiB, any one tensor
 };
 
 class SafeTensorsFile;
@@ -326,7 +327,7 @@ inline std::string offsets_text(std::size_t begin, std::size_t end) {
 // Reads the one tensor description `info` of the header; `data_size` is
 // the size of the data buffer.
 inline SafeTensorEntry parse_safetensor_entry(const std::string& name, const Json& info, std::size_t data_size,
-                                              const std::string& where) {
+                                              const std::string& where, std::uint64_t max_tensor_bytes) {
   const std::string ctx = where + ": tensor '" + name + "'";
   NNOCR_CHECK(info.is_object(), ctx, ": expected an object with dtype, shape and data_offsets, got ",
               json_type_name(info.type()));
@@ -367,6 +368,8 @@ inline SafeTensorEntry parse_safetensor_entry(const std::string& name, const Jso
   NNOCR_CHECK(numel <= std::numeric_limits<std::uint64_t>::max() / element, ctx, ": shape ", e.shape.str(),
               " has too many elements (overflow)");
   const std::uint64_t need = numel * element;
+  NNOCR_CHECK(need <= max_tensor_bytes, ctx, ": dtype ", dtype_name(e.dtype), " and shape ", e.shape.str(), " need ",
+              need, " bytes, more than the limit of ", max_tensor_bytes, " bytes per tensor");
 
   NNOCR_CHECK(offsets->is_array() && offsets->size() == 2 && offsets->at(std::size_t{0}).is_integer() &&
                   offsets->at(std::size_t{0}).as_int() >= 0 && offsets->at(std::size_t{1}).is_integer() &&
@@ -428,7 +431,7 @@ inline SafeTensorsFile parse_safetensors(std::vector<std::uint8_t> bytes, const 
       continue;
     }
     file.index_.emplace(name, file.entries_.size());
-    file.entries_.push_back(detail::parse_safetensor_entry(name, info, data_size, where));
+    file.entries_.push_back(detail::parse_safetensor_entry(name, info, data_size, where, limits.max_tensor_bytes));
   }
 
   // The tensors must cover the data buffer exactly: sorted by offset, each

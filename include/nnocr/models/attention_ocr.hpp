@@ -242,22 +242,9 @@ class AttentionOcr : public AutoregressiveRecognizer {
   index_t frame_width() const override { return config_.frame_width(); }
   std::string kind() const override { return "AttentionOcr"; }
 
-  // Frames per line for a batch of padded width W (as Crnn::frame_lengths).
+  // Frames per line for a batch of padded width W (see line_frame_lengths).
   std::vector<index_t> frame_lengths(const Tensor<float>& images, const std::vector<index_t>& widths) const {
-    NNOCR_CHECK(images.rank() == 4 && images.size(1) == 1 && images.size(2) == config_.height,
-                "AttentionOcr: expected images [N, 1, ", config_.height, ", W], got ", images.shape().str());
-    const index_t N = images.size(0), W = images.size(3);
-    NNOCR_CHECK(static_cast<index_t>(widths.size()) == N, "AttentionOcr: ", widths.size(), " widths for ", N,
-                " images");
-    NNOCR_CHECK(W >= config_.frame_width() && W % config_.frame_width() == 0, "AttentionOcr: image width ", W,
-                " is not a positive multiple of the frame width ", config_.frame_width());
-    std::vector<index_t> lengths(widths.size());
-    for (std::size_t i = 0; i < widths.size(); ++i) {
-      NNOCR_CHECK(widths[i] >= 1 && widths[i] <= W, "AttentionOcr: width ", widths[i], " of line ", i,
-                  " is outside [1, ", W, "]");
-      lengths[i] = config_.frames(widths[i]);
-    }
-    return lengths;
+    return line_frame_lengths("AttentionOcr", images, widths, config_.height, config_.frame_width());
   }
 
   // Training forward (teacher forcing). tokens [L, N]: the start token, then

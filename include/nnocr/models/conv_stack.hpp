@@ -135,6 +135,28 @@ inline void mask_padding(Tensor<float>& f, const std::vector<index_t>& w) {
 
 }  // namespace detail
 
+// Frames per line of a batch [N, 1, height, W] of lines padded to width W,
+// a positive multiple of frame_width: line i, widths[i] columns of it ink
+// or paper (in [1, W]), makes ceil(widths[i] / frame_width) frames. `what`
+// names the model in the errors.
+inline std::vector<index_t> line_frame_lengths(const char* what, const Tensor<float>& images,
+                                               const std::vector<index_t>& widths, index_t height,
+                                               index_t frame_width) {
+  NNOCR_CHECK(images.rank() == 4 && images.size(1) == 1 && images.size(2) == height, what, ": expected images [N, 1, ",
+              height, ", W], got ", images.shape().str());
+  const index_t N = images.size(0), W = images.size(3);
+  NNOCR_CHECK(static_cast<index_t>(widths.size()) == N, what, ": ", widths.size(), " widths for ", N, " images");
+  NNOCR_CHECK(W >= frame_width && W % frame_width == 0, what, ": image width ", W,
+              " is not a positive multiple of the frame width ", frame_width);
+  std::vector<index_t> lengths(widths.size());
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    NNOCR_CHECK(widths[i] >= 1 && widths[i] <= W, what, ": width ", widths[i], " of line ", i, " is outside [1, ", W,
+                "]");
+    lengths[i] = (widths[i] + frame_width - 1) / frame_width;
+  }
+  return lengths;
+}
+
 // Training forward; `layer_widths` receives each layer's line widths for
 // conv_stack_backward.
 inline Tensor<float> conv_stack_forward(nn::Sequential& cnn, const Tensor<float>& images,

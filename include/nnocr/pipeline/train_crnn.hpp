@@ -431,6 +431,14 @@ CrnnTrainResult train_with(CrnnTrainConfig& c, Trainee& trainee) {
   train::Adam optimizer(model.named_parameters(), train::adamw_config(c.lr, c.weight_decay));
   const train::LrSchedule schedule = train::LrSchedule::cosine(c.lr, std::max<std::int64_t>(1, c.steps - c.warmup),
                                                                c.min_lr, c.warmup);
+  // A run killed in the middle of a save left its temporary file behind.
+  for (const std::string* path : {&c.checkpoint, &c.output}) {
+    if (path->empty()) continue;
+    const int removed = remove_stale_temporaries(*path);
+    if (removed > 0 && c.progress)
+      std::fprintf(stderr, "removed %d temporary file(s) of %s left by a run killed while saving\n", removed,
+                   path->c_str());
+  }
   std::int64_t start = 0;
   if (!c.checkpoint.empty() && std::filesystem::exists(c.checkpoint)) {
     start = train::load_checkpoint(c.checkpoint, model, &optimizer).step;
