@@ -277,3 +277,15 @@ TEST_CASE("deskew: the skew of a rotated page is found within 0.3 degrees") {
   CHECK(std::fabs(estimate_skew(straight)) <= 0.3);
   CHECK(estimate_skew(Image(50, 50, 1, 255)) == 0.0);  // no ink
 }
+
+TEST_CASE("deskew: a rendered page (the sample page: text in two columns) rotated by a known angle") {
+  const Image page = to_gray(read_image(std::string(NNOCR_SOURCE_DIR) + "/data/samples/page.png"));
+  CHECK(std::fabs(estimate_skew(page)) <= 0.3);
+  for (double angle : {-9.5, -4.0, -1.2, 0.4, 2.5, 7.0}) {
+    CAPTURE(angle);
+    const Image tilted = rotate(page, angle);
+    CHECK(std::fabs(estimate_skew(tilted) - angle) <= 0.3);
+  }
+  const Image straight = deskew(rotate(page, -5.5));
+  CHECK(std::fabs(estimate_skew(straight)) <= 0.3);
+}

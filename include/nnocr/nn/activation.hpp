@@ -62,7 +62,13 @@ class ReLU : public detail::Elementwise<ReLU> {
     for (index_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
   }
   void grad(const float*, const float* y, const float* dy, float* dx, index_t n) const {
-    for (index_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    // dy[i] is read whatever the sign, so the compiler can turn the choice
+    // into a vector mask instead of a branch (a mispredicted branch per
+    // element made this a twelfth of LeNet's training step).
+    for (index_t i = 0; i < n; ++i) {
+      const float g = dy[i];
+      dx[i] = y[i] > 0.0f ? g : 0.0f;
+    }
   }
 };
 
