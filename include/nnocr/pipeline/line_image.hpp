@@ -92,25 +92,40 @@ inline bool normalize_polarity(image::Image& gray, int& ink_below) {
 // bias it the way a least-squares line through the ink does. Returns 0
 // unless the best angle's score beats level's by 2 %.
 inline double profile_skew_degrees(const image::Image& gray, int ink_below, double max_degrees = 8.0) {
-  std::vector<std::pair<int, int>> ink;
-  for (int y = 0; y < gray.height(); ++y) {
-    const std::uint8_t* r = gray.row(y);
-    for (int x = 0; x < gray.width(); ++x)
-      if (r[x] <= ink_below) ink.emplace_back(x, y);
-  }
-  if (ink.size() < 20) return 0.0;
+  // The ink by column: rows ys[first[x] .. first[x + 1]) of column x. A
+  // column's pixels all move by the same -x tan(a), so each score rounds
+  // once per column, not once per pixel.
   const int H = gray.height(), W = gray.width();
+  std::vector<int> first(static_cast<std::size_t>(W) + 1, 0), ys;
+  for (int y = 0; y < H; ++y) {
+    const std::uint8_t* r = gray.row(y);
+    for (int x = 0; x < W; ++x) first[static_cast<std::size_t>(x) + 1] += r[x] <= ink_below;
+  }
+  for (int x = 0; x < W; ++x) first[static_cast<std::size_t>(x) + 1] += first[static_cast<std::size_t>(x)];
+  if (first.back() < 20) return 0.0;
+  ys.resize(static_cast<std::size_t>(first.back()));
+  {
+    std::vector<int> next(first.begin(), first.end() - 1);
+    for (int y = 0; y < H; ++y) {
+      const std::uint8_t* r = gray.row(y);
+      for (int x = 0; x < W; ++x)
+        if (r[x] <= ink_below) ys[static_cast<std::size_t>(next[static_cast<std::size_t>(x)]++)] = y;
+    }
+  }
   const int span = H + static_cast<int>(std::ceil(W * std::tan(max_degrees * 3.14159265358979323846 / 180.0))) + 2;
-  std::vector<double> rows(static_cast<std::size_t>(2 * span + 1));
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(2 * span + 1));
   auto score = [&](double degrees) {
-    std::fill(rows.begin(), rows.end(), 0.0);
+    std::fill(rows.begin(), rows.end(), 0);
     const double t = std::tan(degrees * 3.14159265358979323846 / 180.0);
-    for (const auto& [x, y] : ink) {
-      const int r = static_cast<int>(std::lround(y - x * t)) + span;
-      rows[static_cast<std::size_t>(std::clamp(r, 0, 2 * span))] += 1.0;
+    for (int x = 0; x < W; ++x) {
+      // Row y - x t rounded is y + round(-x t) (they differ only when
+      // x t ends in exactly .5, which an irrational tangent never does).
+      const int shift = static_cast<int>(std::lround(-x * t)) + span;
+      for (int i = first[static_cast<std::size_t>(x)]; i < first[static_cast<std::size_t>(x) + 1]; ++i)
+        ++rows[static_cast<std::size_t>(std::clamp(ys[static_cast<std::size_t>(i)] + shift, 0, 2 * span))];
     }
     double s = 0.0;
-    for (double c : rows) s += c * c;
+    for (std::int64_t c : rows) s += static_cast<double>(c) * static_cast<double>(c);
     return s;
   };
   const double level = score(0.0);
