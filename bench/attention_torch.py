@@ -23,7 +23,8 @@ Prints the median time per call, in ms, of:
 """
 from torch_bench import median_ms, report, setup
 
-torch, threads, iters = setup(iters=200)
+torch, threads, options = setup(iters=200)
+iters = options["iters"]
 
 E, H, T, N = 256, 8, 32, 32
 seq_first = torch.nn.MultiheadAttention(E, H)

@@ -2,24 +2,16 @@
 """The same LeNet-style CNN as models/lenet.hpp in PyTorch: training
 throughput (forward + backward + AdamW step) and inference throughput on
 random 28x28 batches. Run with Debian's python3-torch and OPENBLAS_CORETYPE
-unset (bench/compare_lenet.sh does both)."""
-import sys
+unset (bench/compare_lenet.sh does both). bench/torch_bench.py reads
+--threads N (OpenBLAS bounded to it too), --batch N and --iters N."""
 import time
 
-import torch
 import torch.nn as nn
 
-threads, batch, iters = 1, 64, 30
-args = sys.argv[1:]
-for i in range(0, len(args) - 1, 2):
-    if args[i] == "--threads":
-        threads = int(args[i + 1])
-    elif args[i] == "--batch":
-        batch = int(args[i + 1])
-    elif args[i] == "--iters":
-        iters = int(args[i + 1])
-torch.set_num_threads(threads)
-torch.manual_seed(1)
+from torch_bench import setup
+
+torch, threads, options = setup(batch=64, iters=30)
+batch, iters = options["batch"], options["iters"]
 model = nn.Sequential(
     nn.Conv2d(1, 32, 5, padding=2, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(32, 64, 5, padding=2, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),

@@ -19,7 +19,8 @@ Prints the median time per call, in ms, of:
 """
 from torch_bench import median_ms, report, setup
 
-torch, threads, iters = setup(iters=50)
+torch, threads, options = setup(iters=50)
+iters = options["iters"]
 
 I, H, T, N = 512, 256, 32, 32
 lstm = torch.nn.LSTM(I, H, num_layers=1, bidirectional=True)

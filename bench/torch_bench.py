@@ -1,5 +1,5 @@
 """Shared by the PyTorch timing scripts of bench/ (lstm_torch.py,
-attention_torch.py): their command line, the thread set-up that must
+attention_torch.py, lenet_torch.py): their command line, the thread set-up that must
 happen before torch is imported, and the timing loop.
 
 torch.set_num_threads(1) does not bound Debian's OpenBLAS, whose own
@@ -14,19 +14,22 @@ import sys
 import time
 
 
-def setup(iters):
-    """Parses --threads N, --iters N and --blas-threads N; sets the BLAS
-    thread count; imports torch, sets its threads and seed; returns
-    (torch, threads, iters)."""
+def setup(**defaults):
+    """Parses --threads N and --blas-threads N, and --NAME N for each
+    integer option NAME=default given; sets the BLAS thread count; imports
+    torch, sets its threads and seed; returns (torch, threads, options),
+    options a dict of the integer options."""
     threads, blas_threads = 1, None
+    options = dict(defaults)
     args = sys.argv[1:]
     for i in range(0, len(args) - 1, 2):
-        if args[i] == "--threads":
+        name = args[i][2:] if args[i].startswith("--") else None
+        if name == "threads":
             threads = int(args[i + 1])
-        elif args[i] == "--iters":
-            iters = int(args[i + 1])
-        elif args[i] == "--blas-threads":
+        elif name == "blas-threads":
             blas_threads = int(args[i + 1])
+        elif name in options:
+            options[name] = int(args[i + 1])
     if blas_threads is None:
         blas_threads = threads
     if blas_threads > 0:
@@ -36,7 +39,7 @@ def setup(iters):
 
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    return torch, threads, iters
+    return torch, threads, options
 
 
 def median_ms(fn, iters, warmup=5):
