@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): installs what is missing
-# (Debian 12, as root), builds, and runs every test three ways:
+# (Debian 12, as root), builds, and runs the suite three ways (1, 2, 4) and
+# the concurrency tests under ThreadSanitizer (3):
 #   1. native: g++, C++17, -Werror; every x86 ISA path through the override
 #   2. sanitizers: clang, C++20, AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. threads: clang, ThreadSanitizer, the concurrency tests (one model

@@ -39,6 +39,10 @@ inline std::uint64_t next_temporary_file_id() {
 
 inline std::string errno_message(int err) { return std::strerror(err); }
 
+// What write_file_atomic puts between the target's name and PID-N in its
+// temporary file names (remove_stale_temporaries looks for it).
+constexpr const char* kTemporaryTag = ".tmp-nnocr-";
+
 }  // namespace detail
 
 // Reads the whole file at `path`. Throws nnocr::Error naming the path when
@@ -90,7 +94,7 @@ inline std::vector<std::uint8_t> read_file(const std::string& path, std::int64_t
 inline void write_file_atomic(const std::string& path, const void* data, std::size_t size) {
   NNOCR_CHECK(data != nullptr || size == 0, path, ": write_file_atomic given null data");
   NNOCR_CHECK(!path.empty(), "write_file_atomic: empty path");
-  const std::string tmp = path + ".tmp-nnocr-" + std::to_string(static_cast<long long>(::getpid())) + "-" +
+  const std::string tmp = path + detail::kTemporaryTag + std::to_string(static_cast<long long>(::getpid())) + "-" +
                           std::to_string(detail::next_temporary_file_id());
   // "x": fail rather than reuse a name that somehow exists already.
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
@@ -134,7 +138,7 @@ inline void write_file_atomic(const std::string& path, const std::string& text) 
 inline int remove_stale_temporaries(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  const std::string prefix = target.filename().string() + ".tmp-nnocr-";
+  const std::string prefix = target.filename().string() + detail::kTemporaryTag;
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   fs::directory_iterator it(folder, ec), end;
