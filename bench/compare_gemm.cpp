@@ -76,8 +76,11 @@ int main(int argc, char** argv) {
   const index_t shapes[][3] = {{128, 128, 128},  {256, 256, 256},  {512, 512, 512},   {1024, 1024, 1024},
                                {2048, 2048, 2048}, {32, 1024, 256}, {1, 1024, 256},    {4096, 128, 576},
                                {1024, 256, 1152}};
-  std::printf("%-18s %10s %10s %8s %9s %9s\n", "M x N x K", "nnocr GF", "OpenBLAS", "ratio", "nnocr %pk",
-              "OBLAS %pk");
+  // With threads, nnocr on one thread too, timed in the same rounds, for the
+  // scaling column (the clock drifts too much between separate runs).
+  ThreadPool one(1);
+  std::printf("%-18s %10s %10s %8s %9s %9s%s\n", "M x N x K", "nnocr GF", "OpenBLAS", "ratio", "nnocr %pk",
+              "OBLAS %pk", threads > 1 ? "  nnocr 1-thread GF  scaling" : "");
   for (const auto& s : shapes) {
     const index_t M = s[0], N = s[1], K = s[2];
     Rng rng(7);
@@ -85,7 +88,11 @@ int main(int argc, char** argv) {
     fill_uniform(a, rng, -1, 1);
     fill_uniform(b, rng, -1, 1);
     const double flops = 2.0 * double(M) * double(N) * double(K);
-    const double budget = std::clamp(flops / 100e9 * 20, 0.02, 0.3);
+    // At least 0.2 s per timing, even for the small shapes: over 20 ms the
+    // matrix-vector product (a 1 MiB matrix, the size of L2) ran at either
+    // ~55 or ~95 GFLOP/s, window by window, for both libraries, as if the
+    // caches' replacement policy needed that long to settle on the pattern.
+    const double budget = std::clamp(flops / 100e9 * 20, 0.2, 0.3);
     auto ours = [&] {
       kernels::sgemm(kernels::Trans::no, kernels::Trans::no, M, N, K, 1.0f, a.data(), K, b.data(), N, 0.0f,
                      c.data(), N, &pool);
@@ -99,7 +106,11 @@ int main(int argc, char** argv) {
                     static_cast<int>(K), 1.0f, a.data(), static_cast<int>(K), b.data(), static_cast<int>(N), 0.0f,
                     c.data(), static_cast<int>(N));
     };
-    std::vector<double> t_ours, t_theirs;
+    auto ours_one = [&] {
+      kernels::sgemm(kernels::Trans::no, kernels::Trans::no, M, N, K, 1.0f, a.data(), K, b.data(), N, 0.0f,
+                     c.data(), N, &one);
+    };
+    std::vector<double> t_ours, t_theirs, t_one;
     // Both libraries keep their idle workers spinning for a while after a
     // call (OpenBLAS for about 2^28 cycles by default): with threads, pause
     // between the two so that neither runs against the other's spinners.
@@ -111,13 +122,19 @@ int main(int argc, char** argv) {
       t_ours.push_back(time_call(ours, budget));
       settle();
       t_theirs.push_back(time_call(theirs, budget));
+      if (threads > 1) t_one.push_back(time_call(ours_one, budget));
     }
     const double g_ours = flops / median(t_ours) * 1e-9, g_theirs = flops / median(t_theirs) * 1e-9;
     char name[96];
     std::snprintf(name, sizeof name, "%lldx%lldx%lld%s", static_cast<long long>(M), static_cast<long long>(N),
                   static_cast<long long>(K), M == 1 ? " (gemv)" : "");
-    std::printf("%-18s %10.1f %10.1f %7.2fx %8.0f%% %8.0f%%\n", name, g_ours, g_theirs, g_ours / g_theirs,
+    std::printf("%-18s %10.1f %10.1f %7.2fx %8.0f%% %8.0f%%", name, g_ours, g_theirs, g_ours / g_theirs,
                 100 * g_ours / (peak * threads), 100 * g_theirs / (peak * threads));
+    if (threads > 1) {
+      const double g_one = flops / median(t_one) * 1e-9;
+      std::printf(" %19.1f %7.2fx", g_one, g_ours / g_one);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
   return 0;

@@ -260,7 +260,16 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
       const float beta_block = pc == 0 ? beta : 1.0f;
 
       auto pack_panels = [&](index_t b, index_t e) { pack_b(B, ldb, tb, pc, jc, kb, nb, nr, b, e, bpack); };
-      if (direct_b) {
+      // With threads and enough panels, each thread takes its own group of
+      // panels across every row block, and packs that part of B itself: its
+      // share of the packed B (0.5 MiB of 1 MiB at 1024^3 on 2 threads) then
+      // stays in its own L2 for all the row blocks, instead of every thread
+      // streaming all of it from L3 for each row block; A blocks are packed
+      // by each thread (a K-block's A is a small fraction of its work).
+      const bool split_columns = threads > 1 && !direct_b && panels >= 4 * threads && mblocks >= 2;
+      if (split_columns) {
+        // packed inside the work items
+      } else if (direct_b) {
         if (nb % nr) pack_panels(panels - 1, panels);  // only the ragged last panel
       } else if (threads > 1 && panels >= 8) {
         pool->parallel_for(panels, 4, pack_panels);
@@ -271,7 +280,9 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
       // Work items: (row block, group of panels). With few row blocks the
       // panels are split too, so every thread has work.
       index_t groups = 1;
-      if (threads > 1 && mblocks < 2 * threads)
+      if (split_columns)
+        groups = threads;
+      else if (threads > 1 && mblocks < 2 * threads)
         groups = std::min<index_t>(panels, (2 * threads + mblocks - 1) / mblocks);
       const index_t panels_per_group = (panels + groups - 1) / groups;
       groups = (panels + panels_per_group - 1) / panels_per_group;
@@ -280,15 +291,21 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
         AlignedBuffer<float>& abuf = thread_scratch(0);
         abuf.reserve_discard(((mc + mr - 1) / mr) * mr * kc);
         float* apack = abuf.data();
-        index_t packed_block = -1;
+        index_t packed_block = -1, packed_group = -1;
         for (index_t item = item_begin; item < item_end; ++item) {
-          const index_t ib = item / groups, g = item % groups;
+          // Items go row block by row block; with split columns, group by group.
+          const index_t ib = split_columns ? item % mblocks : item / groups;
+          const index_t g = split_columns ? item / mblocks : item % groups;
           const index_t ic = block_row(ib), mb = block_row(ib + 1) - ic;
+          const index_t q_end = std::min(panels, (g + 1) * panels_per_group);
+          if (split_columns && packed_group != g) {
+            pack_panels(g * panels_per_group, q_end);
+            packed_group = g;
+          }
           if (packed_block != ib) {
             pack_a(A, lda, ta, ic, pc, mb, kb, mr, apack);
             packed_block = ib;
           }
-          const index_t q_end = std::min(panels, (g + 1) * panels_per_group);
           for (index_t q = g * panels_per_group; q < q_end; ++q) {
             const index_t j = q * nr;
             const int n = static_cast<int>(std::min<index_t>(nr, nb - j));
@@ -305,7 +322,7 @@ inline void gemm_blocked(const GemmArch& arch, bool ta, bool tb, index_t M, inde
       };
       const index_t items = mblocks * groups;
       if (threads > 1 && items > 1)
-        pool->parallel_for(items, 1, work);
+        pool->parallel_for(items, split_columns ? mblocks : 1, work);
       else
         work(0, items);
     }

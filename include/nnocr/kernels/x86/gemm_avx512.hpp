@@ -15,6 +15,8 @@
 #if NNOCR_ARCH_X86_64
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "../../simd/x86/vec_avx512.hpp"
 #include "../detail/gemm_arch.hpp"
 
@@ -119,56 +121,65 @@ NNOCR_TARGET_AVX512 inline void gemv_rows(index_t rows, index_t k, const float* 
   }
 }
 
-// y = alpha * mat^T x + beta * y with mat's rows contiguous: stream eight
-// rows at a time, each from start to end (eight sequential streams the
-// prefetchers follow), accumulating into a chunk of y held in L1. Each y
-// element still sums its products in row order, so any split of the columns
-// (threads) gives the same bits.
+// y = alpha * mat^T x + beta * y with mat's rows contiguous (y^T = x^T B).
+// Columns go in blocks of up to 32 vectors (512 columns), whose sums stay in
+// 32 zmm registers while the block's part of every row streams past: each
+// matrix element is loaded once and used by one FMA, and no partial sum goes
+// through memory (the earlier kernel kept a chunk of y in L1 and reloaded
+// and stored it for every eight rows: 10 memory operations per 8 FMAs).
+// Example, cols = 1100: blocks of 512, 512, then 76 columns as 5 vectors
+// (the last one masked to 12 lanes).
+// Consecutive calls on one thread visit the blocks in alternating order, so
+// the block a call ends on, the part of the matrix most recently brought
+// into L2, is the block the next call starts with: a matrix about the size
+// of L2 (1 MiB here: 256 x 1024) read call after call comes mostly from L2
+// instead of L3 (measured 84 -> 91-97 GFLOP/s at 256 x 1024). Each element of
+// y sums its products in row order whatever the block order, so results are
+// bit-identical from call to call and across any split of the columns
+// (threads).
+template <int R>
+NNOCR_TARGET_AVX512 inline void gemv_cols_block(index_t width, index_t k, const float* NNOCR_RESTRICT mat, index_t ld,
+                                                const float* NNOCR_RESTRICT x, float* y, float alpha, float beta) {
+  __m512 acc[R];
+#pragma GCC unroll 32
+  for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
+  const __mmask16 last = column_mask(static_cast<int>(width - 16 * (R - 1)));
+  for (index_t kk = 0; kk < k; ++kk, mat += ld) {
+    const __m512 xk = _mm512_set1_ps(x[kk]);
+#pragma GCC unroll 32
+    for (int i = 0; i < R - 1; ++i) acc[i] = _mm512_fmadd_ps(xk, _mm512_loadu_ps(mat + 16 * i), acc[i]);
+    acc[R - 1] = _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(last, mat + 16 * (R - 1)), acc[R - 1]);
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 32
+  for (int i = 0; i < R; ++i) {
+    const __mmask16 m = i == R - 1 ? last : __mmask16(0xffff);
+    __m512 out = _mm512_mul_ps(va, acc[i]);
+    if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, y + 16 * i), out);
+    _mm512_mask_storeu_ps(y + 16 * i, m, out);
+  }
+}
+
 NNOCR_TARGET_AVX512 inline void gemv_cols(index_t cols, index_t k, const float* mat, index_t ld, const float* x,
                                           float* y, float alpha, float beta) {
-  constexpr index_t kChunk = 1024;
-  alignas(64) float acc[kChunk];
-  for (index_t j0 = 0; j0 < cols; j0 += kChunk) {
-    const index_t nj = cols - j0 < kChunk ? cols - j0 : kChunk;
-    const index_t full = nj / 16 * 16;
-    const __mmask16 tail = column_mask(static_cast<int>(nj - full));
-    for (index_t j = 0; j < nj; j += 16) _mm512_store_ps(acc + j, _mm512_setzero_ps());
-    index_t kk = 0;
-    for (; kk + 8 <= k; kk += 8) {
-      const float* r = mat + kk * ld + j0;
-      const __m512 x0 = _mm512_set1_ps(x[kk]), x1 = _mm512_set1_ps(x[kk + 1]), x2 = _mm512_set1_ps(x[kk + 2]),
-                   x3 = _mm512_set1_ps(x[kk + 3]), x4 = _mm512_set1_ps(x[kk + 4]), x5 = _mm512_set1_ps(x[kk + 5]),
-                   x6 = _mm512_set1_ps(x[kk + 6]), x7 = _mm512_set1_ps(x[kk + 7]);
-      for (index_t j = 0; j < nj; j += 16) {
-        const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
-        __m512 a = _mm512_load_ps(acc + j);
-        a = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, r + j), a);
-        a = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m, r + ld + j), a);
-        a = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(m, r + 2 * ld + j), a);
-        a = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(m, r + 3 * ld + j), a);
-        a = _mm512_fmadd_ps(x4, _mm512_maskz_loadu_ps(m, r + 4 * ld + j), a);
-        a = _mm512_fmadd_ps(x5, _mm512_maskz_loadu_ps(m, r + 5 * ld + j), a);
-        a = _mm512_fmadd_ps(x6, _mm512_maskz_loadu_ps(m, r + 6 * ld + j), a);
-        a = _mm512_fmadd_ps(x7, _mm512_maskz_loadu_ps(m, r + 7 * ld + j), a);
-        _mm512_store_ps(acc + j, a);
-      }
+  constexpr index_t kBlock = 512;
+  using Block = void (*)(index_t, index_t, const float*, index_t, const float*, float*, float, float);
+  // Narrow blocks for the last cols % 512 columns: 1 to 8 vectors at a time.
+  static constexpr Block narrow[8] = {&gemv_cols_block<1>, &gemv_cols_block<2>, &gemv_cols_block<3>,
+                                      &gemv_cols_block<4>, &gemv_cols_block<5>, &gemv_cols_block<6>,
+                                      &gemv_cols_block<7>, &gemv_cols_block<8>};
+  thread_local bool backwards = false;
+  backwards = !backwards;
+  auto block = [&](index_t j0) {
+    const index_t w = std::min(kBlock, cols - j0);
+    if (w == kBlock) return gemv_cols_block<32>(w, k, mat + j0, ld, x, y + j0, alpha, beta);
+    for (index_t j = j0; j < j0 + w; j += 128) {
+      const index_t wj = std::min<index_t>(128, j0 + w - j);
+      narrow[(wj + 15) / 16 - 1](wj, k, mat + j, ld, x, y + j, alpha, beta);
     }
-    for (; kk < k; ++kk) {
-      const float* r = mat + kk * ld + j0;
-      const __m512 xk = _mm512_set1_ps(x[kk]);
-      for (index_t j = 0; j < nj; j += 16) {
-        const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
-        _mm512_store_ps(acc + j, _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(m, r + j), _mm512_load_ps(acc + j)));
-      }
-    }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (index_t j = 0; j < nj; j += 16) {
-      const __mmask16 m = j < full ? __mmask16(0xffff) : tail;
-      __m512 out = _mm512_mul_ps(va, _mm512_load_ps(acc + j));
-      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, y + j0 + j), out);
-      _mm512_mask_storeu_ps(y + j0 + j, m, out);
-    }
-  }
+  };
+  const index_t blocks = (cols + kBlock - 1) / kBlock;
+  for (index_t b = 0; b < blocks; ++b) block((backwards ? blocks - 1 - b : b) * kBlock);
 }
 
 inline const detail::GemmArch& gemm_arch() {
