@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <nnocr/core/memory.hpp>
 #include <nnocr/models/lenet.hpp>
 #include <nnocr/train/loss.hpp>
 #include <nnocr/train/optim.hpp>
@@ -16,6 +17,9 @@
 using namespace nnocr;
 
 int main(int argc, char** argv) {
+  // As nnocr's training programs run (core/memory.hpp): freed blocks stay
+  // in the heap, so each step reuses the last one's buffers.
+  keep_freed_memory();
   index_t batch = 64;
   int iters = 30;
   for (int i = 1; i + 1 < argc; i += 2) {

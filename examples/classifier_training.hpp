@@ -183,6 +183,7 @@ inline int train_classifier(const Options& o) {
 inline int run_main(int argc, char** argv, Options o, const std::string& default_dir,
                     const char* images_prefix_train, const char* images_prefix_test) {
   try {
+    keep_freed_memory();  // reuse each step's buffers instead of mapping them anew (core/memory.hpp)
     std::string dir = default_dir;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];

@@ -2,7 +2,10 @@
 // against central finite differences (train/gradcheck.hpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 #include <nnocr/nn/nn.hpp>
@@ -464,4 +467,76 @@ TEST_CASE("check_gradients catches a wrong backward") {
   const auto result = train::check_gradients(wrong, random_tensor({4, 3}, rng));
   CHECK(!result.ok());
   CHECK(result.worst.find("input") == 0);
+}
+
+TEST_CASE("Layer outputs allocated without a zero fill are written in full (poisoned heap)") {
+  // Outputs are allocated uninitialised (Tensor(shape, uninitialized)). Just
+  // before each call, blocks of the output's size are filled with NaN and
+  // freed, so the allocator hands them to the call (glibc reuses a freed
+  // block of the same size first); an element the layer failed to write
+  // would come out NaN, and the result would differ from the same call made
+  // on memory filled with zeros.
+  Rng rng(21);
+  auto poison = [](const Shape& s, float value) {
+    std::vector<Tensor<float>> blocks;
+    for (int i = 0; i < 6; ++i) blocks.emplace_back(s, value);
+  };
+  auto same_after_poison = [&](const char* what, const Shape& out_shape, auto&& call) {
+    poison(out_shape, 0.0f);
+    const Tensor<float> clean = call();
+    poison(out_shape, std::numeric_limits<float>::quiet_NaN());
+    const Tensor<float> again = call();
+    INFO(what);
+    REQUIRE(clean.shape() == out_shape);
+    REQUIRE(std::equal(clean.begin(), clean.end(), again.begin(),
+                       [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }));
+  };
+  const Tensor<float> x = random_tensor({3, 4, 9, 10}, rng);
+  nn::Conv2dConfig cc;
+  cc.in_channels = 4;
+  cc.out_channels = 5;
+  cc.padding = 1;
+  nn::Conv2d conv(cc, rng);
+  const Shape conv_out{3, 5, 9, 10};
+  same_after_poison("Conv2d::forward", conv_out, [&] { return conv.forward(x); });
+  same_after_poison("Conv2d::infer", conv_out, [&] { return conv.infer(x); });
+  const std::vector<float> scale(5, 0.5f), shift(5, 0.25f);
+  same_after_poison("Conv2d::infer_affine", conv_out,
+                    [&] { return conv.infer_affine(x, scale.data(), shift.data(), true); });
+  nn::BatchNorm2d bn(4);
+  const Tensor<float> dy = random_tensor(x.shape(), rng);
+  same_after_poison("BatchNorm2d::forward", x.shape(), [&] { return bn.forward(x); });
+  same_after_poison("BatchNorm2d::backward", x.shape(), [&] {
+    bn.forward(x);
+    return bn.backward(dy);
+  });
+  same_after_poison("BatchNorm2d::infer", x.shape(), [&] { return bn.infer(x); });
+  nn::ReLU relu;
+  same_after_poison("ReLU::forward", x.shape(), [&] { return relu.forward(x); });
+  same_after_poison("ReLU::backward", x.shape(), [&] {
+    relu.forward(x);
+    return relu.backward(dy);
+  });
+  nn::Sigmoid sigmoid;
+  same_after_poison("Sigmoid::infer", x.shape(), [&] { return sigmoid.infer(x); });
+  nn::Pool2dConfig pc;
+  nn::MaxPool2d max_pool(pc);
+  same_after_poison("MaxPool2d::forward", {3, 4, 4, 5}, [&] { return max_pool.forward(x); });
+  same_after_poison("MaxPool2d::infer", {3, 4, 4, 5}, [&] { return max_pool.infer(x); });
+  pc.kernel = Size2{2, 1};
+  pc.padding = Size2{1, 0};
+  nn::MaxPool2d padded_pool(pc);
+  same_after_poison("MaxPool2d padded", {3, 4, 5, 10}, [&] { return padded_pool.forward(x); });
+  nn::AvgPool2d avg_pool(pc);
+  same_after_poison("AvgPool2d::infer", {3, 4, 5, 10}, [&] { return avg_pool.infer(x); });
+  nn::Dropout drop(0.3f, 5);
+  same_after_poison("Dropout::forward", x.shape(), [&] {
+    drop.reseed_streams(3);
+    return drop.forward(x);
+  });
+  same_after_poison("Dropout::backward", x.shape(), [&] {
+    drop.reseed_streams(3);
+    drop.forward(x);
+    return drop.backward(dy);
+  });
 }

@@ -3,9 +3,7 @@
 
 #include <nnocr/io/json.hpp>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
+#include <nnocr/core/memory.hpp>
 #include <nnocr/pipeline/train_crnn.hpp>
 
 #include "cli_common.hpp"
@@ -89,13 +87,10 @@ inline Args merge_config_file(Args args, const ArgSpec& spec) {
 inline int run_train(const Args& raw) {
   const Args args = merge_config_file(raw, train_spec());
   apply_common(args);
-#if defined(__GLIBC__)
   // Training batches (32 lines) need activation buffers above the 32 MiB
   // mmap threshold limit: keep every block in the heap, reused step after
   // step, instead of mapping (and page-faulting) it anew each time.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
+  keep_freed_memory(256 << 20);
   NNOCR_CHECK(args.has("--out"), "train: --out MODEL is required (see --help)");
   pipeline::CrnnTrainConfig c;
   c.output = args.get("--out");

@@ -14,6 +14,11 @@ namespace nnocr {
 
 inline constexpr std::size_t kAlignment = 64;
 
+// Tag for storage whose every element the caller writes before reading
+// (a kernel's output): no zero fill.
+struct Uninitialized {};
+inline constexpr Uninitialized uninitialized{};
+
 // An owning, uninitialised-then-zeroed array of trivially copyable T, aligned
 // to kAlignment. Moves are cheap; copies copy the elements.
 template <class T>
@@ -23,8 +28,9 @@ class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   explicit AlignedBuffer(index_t n) { allocate(n); }
+  AlignedBuffer(index_t n, Uninitialized) { allocate(n, false); }
   AlignedBuffer(const AlignedBuffer& o) {
-    allocate(o.size_);
+    allocate(o.size_, false);
     if (size_) std::memcpy(data_, o.data_, bytes());
   }
   AlignedBuffer(AlignedBuffer&& o) noexcept : data_(o.data_), size_(o.size_) {
@@ -52,7 +58,7 @@ class AlignedBuffer {
   }
 
  private:
-  void allocate(index_t n) {
+  void allocate(index_t n, bool zero = true) {
     NNOCR_CHECK(n >= 0, "negative buffer size ", n);
     NNOCR_CHECK(static_cast<std::size_t>(n) <= std::numeric_limits<std::size_t>::max() / sizeof(T) / 2,
                 "buffer of ", n, " elements is too large");
@@ -60,7 +66,7 @@ class AlignedBuffer {
     std::size_t nbytes = static_cast<std::size_t>(n) * sizeof(T);
     nbytes = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
     data_ = static_cast<T*>(::operator new(nbytes, std::align_val_t{kAlignment}));
-    std::memset(static_cast<void*>(data_), 0, nbytes);
+    if (zero) std::memset(static_cast<void*>(data_), 0, nbytes);
     size_ = n;
   }
   void release() {

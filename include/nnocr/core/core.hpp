@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "file.hpp"
 #include "init.hpp"
+#include "memory.hpp"
 #include "rng.hpp"
 #include "shape.hpp"
 #include "tensor.hpp"

@@ -268,6 +268,10 @@ class Tensor {
   Tensor() : shape_{0} {}
   // A zero-filled tensor.
   explicit Tensor(const Shape& shape) : shape_(shape), storage_(shape.numel()) {}
+  // A tensor whose elements are left unset, for outputs that the caller
+  // overwrites completely before anything reads them (it saves the zero fill,
+  // a pass over memory, on every layer output).
+  Tensor(const Shape& shape, Uninitialized) : shape_(shape), storage_(shape.numel(), uninitialized) {}
   Tensor(const Shape& shape, const T& value) : Tensor(shape) { fill(value); }
   // A tensor with the given elements in row-major order.
   Tensor(const Shape& shape, std::initializer_list<T> values) : Tensor(shape) {

@@ -34,14 +34,14 @@ class Elementwise : public Layer {
     return y;
   }
   Tensor<float> infer(const Tensor<float>& x) const override {
-    Tensor<float> y(x.shape());
+    Tensor<float> y(x.shape(), uninitialized);
     self().apply(x.data(), y.data(), x.numel());
     return y;
   }
   Tensor<float> backward(const Tensor<float>& grad_y) override {
     NNOCR_CHECK(!output_.empty(), kind(), "::backward called without a forward");
     check_same_shape(kind().c_str(), output_.shape(), grad_y);
-    Tensor<float> dx(grad_y.shape());
+    Tensor<float> dx(grad_y.shape(), uninitialized);
     self().grad(Derived::needs_input ? input_.data() : nullptr, output_.data(), grad_y.data(), dx.data(),
                 grad_y.numel());
     return dx;
@@ -159,7 +159,7 @@ class Dropout : public Layer {
       const float keep = 1.0f / (1.0f - p_);
       for (float& m : mask_) m = rng_.uniform() < p_ ? 0.0f : keep;
     }
-    Tensor<float> y(x.shape());
+    Tensor<float> y(x.shape(), uninitialized);
     for (index_t i = 0; i < x.numel(); ++i) y[i] = x[i] * mask_[i];
     return y;
   }
@@ -167,7 +167,7 @@ class Dropout : public Layer {
   Tensor<float> backward(const Tensor<float>& grad_y) override {
     NNOCR_CHECK(!mask_.empty(), "Dropout::backward called without a forward");
     detail::check_same_shape("Dropout", mask_.shape(), grad_y);
-    Tensor<float> dx(grad_y.shape());
+    Tensor<float> dx(grad_y.shape(), uninitialized);
     for (index_t i = 0; i < dx.numel(); ++i) dx[i] = grad_y[i] * mask_[i];
     return dx;
   }

@@ -90,8 +90,8 @@ class BatchNormBase : public Layer {
 
   Tensor<float> forward(const Tensor<float>& x) override {
     const index_t L = spatial(x), C = config_.channels, N = x.size(0);
-    Tensor<float> y(x.shape());
-    xhat_ = Tensor<float>(x.shape());
+    Tensor<float> y(x.shape(), uninitialized);
+    if (xhat_.shape() != x.shape()) xhat_ = Tensor<float>(x.shape(), uninitialized);  // every element written below
     inv_std_ = Tensor<float>({C});
     batch_stats_ = training();
     const index_t M = N * L;
@@ -148,7 +148,7 @@ class BatchNormBase : public Layer {
 
   Tensor<float> infer(const Tensor<float>& x) const override {
     const index_t L = spatial(x), C = config_.channels, N = x.size(0);
-    Tensor<float> y(x.shape());
+    Tensor<float> y(x.shape(), uninitialized);
     std::vector<float> scale, shift;
     eval_affine(scale, shift);
     for (index_t n = 0; n < N; ++n)
@@ -166,7 +166,7 @@ class BatchNormBase : public Layer {
     check_same_shape(kind_.c_str(), xhat_.shape(), grad_y);
     const index_t L = spatial(xhat_), C = config_.channels, N = xhat_.size(0);
     const index_t M = N * L;
-    Tensor<float> dx(xhat_.shape());
+    Tensor<float> dx(xhat_.shape(), uninitialized);
     parallel_for(C, 1, [&](index_t c0, index_t c1) {
       for (index_t c = c0; c < c1; ++c) {
         double sum_dy = 0.0, sum_dy_xhat = 0.0;

@@ -100,7 +100,7 @@ class Conv2d : public Layer {
     const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
     const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
     const index_t P = g.col_cols(), K = g.col_rows();
-    Tensor<float> y({N, Cout, g.out_height(), g.out_width()});
+    Tensor<float> y({N, Cout, g.out_height(), g.out_width()}, uninitialized);  // every GEMM has beta = 0
     const float* w = weight.value.data();
     // Bands of output rows whose im2col block is about 64K floats (256 KiB).
     const index_t Ho = g.out_height(), Wo = g.out_width();

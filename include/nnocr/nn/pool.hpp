@@ -156,7 +156,7 @@ class MaxPool2d : public Layer {
   // Keeps the position of each maximum in `argmax` when it is given.
   Tensor<float> run(const Tensor<float>& x, Tensor<std::int32_t>* argmax) const {
     const auto g = detail::pool_geometry("MaxPool2d", config_, x);
-    Tensor<float> y({g.N, g.C, g.Ho, g.Wo});
+    Tensor<float> y({g.N, g.C, g.Ho, g.Wo}, uninitialized);  // every window writes its output
     if (argmax) argmax->resize(y.shape());
     std::int32_t* am = argmax ? argmax->data() : nullptr;
     parallel_for(g.N * g.C, 1, [&](index_t p0, index_t p1) {
@@ -224,7 +224,7 @@ class AvgPool2d : public Layer {
 
   Tensor<float> infer(const Tensor<float>& x) const override {
     const auto g = detail::pool_geometry("AvgPool2d", config_, x);
-    Tensor<float> y({g.N, g.C, g.Ho, g.Wo});
+    Tensor<float> y({g.N, g.C, g.Ho, g.Wo}, uninitialized);  // every window writes its output
     parallel_for(g.N * g.C, 1, [&](index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         const float* in = x.data() + p * g.H * g.W;
