@@ -187,6 +187,53 @@ TEST_CASE("Conv2d gradients") {
   require_gradients(conv_small, random_tensor({11, 1, 4, 4}, rng));
 }
 
+TEST_CASE("Conv2d: images convolved several to a GEMM equal images convolved one by one; no input gradient") {
+  // Small images (P = 30 columns) go several to a GEMM, a single image alone
+  // (Conv2d::images_per_gemm); the weight gradient of the batch is the sum
+  // of the images' gradients. Groups, bias and a stride included.
+  Rng rng(31);
+  nn::Conv2dConfig cfg;
+  cfg.in_channels = 4;
+  cfg.out_channels = 6;
+  cfg.groups = 2;
+  cfg.kernel = 3;
+  cfg.stride = {1, 2};
+  cfg.padding = 1;
+  nn::Conv2d conv(cfg, rng);
+  const index_t N = 7;
+  Tensor<float> x = random_tensor({N, 4, 6, 9}, rng);
+  Tensor<float> y = conv.forward(x);
+  Tensor<float> dy = random_tensor(y.shape(), rng);
+  conv.zero_grad();
+  Tensor<float> dx = conv.backward(dy);
+  const Tensor<float> dw = conv.weight.grad, db = conv.bias.grad;
+  Tensor<float> dw_sum(dw.shape(), 0.0f), db_sum(db.shape(), 0.0f);
+  const index_t in_image = 4 * 6 * 9, out_image = y.numel() / N;
+  for (index_t n = 0; n < N; ++n) {
+    Tensor<float> xn({1, 4, 6, 9});
+    std::copy(x.data() + n * in_image, x.data() + (n + 1) * in_image, xn.data());
+    Tensor<float> dyn({1, y.size(1), y.size(2), y.size(3)});
+    std::copy(dy.data() + n * out_image, dy.data() + (n + 1) * out_image, dyn.data());
+    Tensor<float> yn = conv.forward(xn);
+    conv.zero_grad();
+    Tensor<float> dxn = conv.backward(dyn);
+    for (index_t i = 0; i < out_image; ++i) CHECK(yn[i] == doctest::Approx(y[n * out_image + i]).epsilon(1e-5));
+    for (index_t i = 0; i < in_image; ++i) CHECK(dxn[i] == doctest::Approx(dx[n * in_image + i]).epsilon(1e-5));
+    for (index_t i = 0; i < dw.numel(); ++i) dw_sum[i] += conv.weight.grad[i];
+    for (index_t i = 0; i < db.numel(); ++i) db_sum[i] += conv.bias.grad[i];
+  }
+  for (index_t i = 0; i < dw.numel(); ++i) CHECK(dw_sum[i] == doctest::Approx(dw[i]).epsilon(1e-4));
+  for (index_t i = 0; i < db.numel(); ++i) CHECK(db_sum[i] == doctest::Approx(db[i]).epsilon(1e-4));
+
+  // Without the input gradient: an empty result, the same parameter gradients.
+  conv.set_input_gradient(false);
+  (void)conv.forward(x);
+  conv.zero_grad();
+  CHECK(conv.backward(dy).empty());
+  CHECK(std::equal(dw.begin(), dw.end(), conv.weight.grad.begin()));
+  CHECK(std::equal(db.begin(), db.end(), conv.bias.grad.begin()));
+}
+
 TEST_CASE("Conv2d results do not depend on the thread count") {
   Rng rng(3);
   nn::Conv2dConfig cfg;

@@ -2,11 +2,14 @@
 // result) and model files; and a small CNN that must learn real MNIST.
 #include <doctest/doctest.h>
 
+#include "test_util.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nnocr/data/idx.hpp>
 #include <nnocr/io/model_file.hpp>
+#include <nnocr/kernels/optim.hpp>
 #include <nnocr/models/lenet.hpp>
 #include <nnocr/nn/nn.hpp>
 #include <nnocr/train/checkpoint.hpp>
@@ -190,6 +193,53 @@ TEST_CASE("model files: round trip and precise load errors") {
   });
   CHECK_THROWS_WITH_AS(models::Lenet::load(path), doctest::Contains("'13.weight' does not belong"), Error);
   std::remove(path.c_str());
+}
+
+TEST_CASE("Adam's update on every ISA matches the element-by-element formula") {
+  // Lengths around every vector width (1, 4, 8, 16) and a long one; Adam
+  // (L2 decay through the gradient) and AdamW (decoupled shrink).
+  for (bool decoupled : {false, true})
+    for (index_t n : {index_t{1}, index_t{3}, index_t{7}, index_t{16}, index_t{17}, index_t{33}, index_t{1000}}) {
+      kernels::AdamStep st;
+      st.shrink = decoupled ? 0.999f : 1.0f;
+      st.l2 = decoupled ? 0.0f : 0.01f;
+      st.beta1 = 0.9f;
+      st.beta2 = 0.99f;
+      st.step_size = 0.003f;
+      st.bias_correction2 = 0.3f;
+      st.eps = 1e-8f;
+      Rng rng(static_cast<std::uint64_t>(n) * 2 + decoupled);
+      std::vector<float> w0(static_cast<std::size_t>(n)), g(w0.size()), m0(w0.size()), v0(w0.size());
+      for (std::size_t i = 0; i < w0.size(); ++i) {
+        w0[i] = rng.normal();
+        g[i] = rng.normal();
+        m0[i] = 0.1f * rng.normal();
+        v0[i] = i % 5 == 0 ? 0.0f : 0.01f * rng.uniform();  // v = 0 too: sqrt(0) / c2 + eps
+      }
+      std::vector<float> wr = w0, mr = m0, vr = v0;
+      for (std::size_t i = 0; i < w0.size(); ++i) {
+        const float wi = wr[i] * st.shrink, gi = g[i] + st.l2 * wi;
+        mr[i] = st.beta1 * mr[i] + (1.0f - st.beta1) * gi;
+        vr[i] = st.beta2 * vr[i] + (1.0f - st.beta2) * gi * gi;
+        wr[i] = wi - st.step_size * mr[i] / (std::sqrt(vr[i]) / st.bias_correction2 + st.eps);
+      }
+      for (simd::Isa isa : test::isas()) {
+        simd::IsaScope scope(isa);
+        CAPTURE(simd::isa_name(isa));
+        CAPTURE(n);
+        CAPTURE(decoupled);
+        std::vector<float> w = w0, m = m0, v = v0;
+        std::vector<float> guard_w = w0;
+        kernels::adam_update(w.data(), g.data(), m.data(), v.data(), n, st);
+        for (std::size_t i = 0; i < w.size(); ++i) {
+          // Rounding only: a compiler may fuse a multiply and an add on an ISA with FMA.
+          CHECK(m[i] == doctest::Approx(mr[i]).epsilon(1e-6));
+          CHECK(v[i] == doctest::Approx(vr[i]).epsilon(1e-6));
+          CHECK(w[i] == doctest::Approx(wr[i]).epsilon(1e-6));
+          CHECK(w[i] != guard_w[i]);  // every element was updated
+        }
+      }
+    }
 }
 
 TEST_CASE("cross_entropy: finite differences, ignore_index, reductions") {

@@ -59,9 +59,13 @@ inline void valid_range(index_t n_out, index_t n_in, index_t s, index_t offset, 
 // x [C, H, W] (contiguous) -> the columns of output rows [oy0, oy1):
 // cols [C kh kw, (oy1 - oy0) Wo], the block of the full im2col matrix that
 // those output positions use. Convolving a band of rows at a time keeps the
-// matrix small enough to stay in cache between im2col and the GEMM.
-inline void im2col_rows(const Conv2dGeometry& g, const float* x, index_t oy0, index_t oy1, float* cols) {
+// matrix small enough to stay in cache between im2col and the GEMM. Rows of
+// cols are `ld` apart (0: (oy1 - oy0) Wo, packed), so that several images'
+// matrices can sit side by side as the column blocks of one wider matrix.
+inline void im2col_rows(const Conv2dGeometry& g, const float* x, index_t oy0, index_t oy1, float* cols,
+                        index_t ld = 0) {
   const index_t Wo = g.out_width(), rows = oy1 - oy0;
+  if (ld == 0) ld = rows * Wo;
   for (index_t c = 0; c < g.channels; ++c) {
     const float* plane = x + c * g.height * g.width;
     for (index_t i = 0; i < g.kernel_h; ++i) {
@@ -70,11 +74,27 @@ inline void im2col_rows(const Conv2dGeometry& g, const float* x, index_t oy0, in
       y_lo = std::clamp(y_lo, oy0, oy1);
       y_hi = std::clamp(y_hi, y_lo, oy1);
       for (index_t j = 0; j < g.kernel_w; ++j) {
-        float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * rows * Wo - oy0 * Wo;  // indexed by oy
+        float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld - oy0 * Wo;  // indexed by oy
         const index_t x_off = j * g.dilation_w - g.pad_w;
         index_t x_lo, x_hi;
         detail::valid_range(Wo, g.width, g.stride_w, x_off, x_lo, x_hi);
         std::fill(row + oy0 * Wo, row + y_lo * Wo, 0.0f);
+        if (g.stride_h == 1 && g.stride_w == 1 && Wo == g.width && y_hi > y_lo && x_hi > x_lo) {
+          // A "same" convolution: output and input rows are equally long,
+          // so the row of cols is the plane shifted by a constant, one copy
+          // of the span between the first and last valid positions; the
+          // columns the shift wrapped into (outside [x_lo, x_hi)) are zeroed.
+          const index_t first = y_lo * Wo + x_lo, last = (y_hi - 1) * Wo + x_hi;
+          const float* in = plane + (i * g.dilation_h - g.pad_h) * g.width + x_off;
+          std::memcpy(row + first, in + first, sizeof(float) * static_cast<std::size_t>(last - first));
+          for (index_t oy = y_lo; oy < y_hi; ++oy) {
+            float* out = row + oy * Wo;
+            for (index_t ox = 0; ox < x_lo; ++ox) out[ox] = 0.0f;
+            for (index_t ox = x_hi; ox < Wo; ++ox) out[ox] = 0.0f;
+          }
+          std::fill(row + y_hi * Wo, row + oy1 * Wo, 0.0f);
+          continue;
+        }
         for (index_t oy = y_lo; oy < y_hi; ++oy) {
           float* out = row + oy * Wo;
           const float* in = plane + (oy * g.stride_h + i * g.dilation_h - g.pad_h) * g.width;
@@ -92,22 +112,34 @@ inline void im2col_rows(const Conv2dGeometry& g, const float* x, index_t oy0, in
   }
 }
 
-// x [C, H, W] (contiguous) -> cols [C kh kw, Ho Wo].
-inline void im2col(const Conv2dGeometry& g, const float* x, float* cols) { im2col_rows(g, x, 0, g.out_height(), cols); }
+// x [C, H, W] (contiguous) -> cols [C kh kw, Ho Wo], rows `ld` apart (0: Ho Wo).
+inline void im2col(const Conv2dGeometry& g, const float* x, float* cols, index_t ld = 0) {
+  im2col_rows(g, x, 0, g.out_height(), cols, ld);
+}
 
-// dx [C, H, W] += col2im(dcols [C kh kw, Ho Wo]) — the adjoint of im2col.
-inline void col2im_add(const Conv2dGeometry& g, const float* cols, float* dx) {
+// dx [C, H, W] += col2im(dcols [C kh kw, Ho Wo]) — the adjoint of im2col;
+// rows of dcols `ld` apart (0: Ho Wo).
+inline void col2im_add(const Conv2dGeometry& g, const float* cols, float* dx, index_t ld = 0) {
   const index_t Ho = g.out_height(), Wo = g.out_width();
+  if (ld == 0) ld = Ho * Wo;
   for (index_t c = 0; c < g.channels; ++c) {
     float* plane = dx + c * g.height * g.width;
     for (index_t i = 0; i < g.kernel_h; ++i) {
       index_t y_lo, y_hi;
       detail::valid_range(Ho, g.height, g.stride_h, i * g.dilation_h - g.pad_h, y_lo, y_hi);
       for (index_t j = 0; j < g.kernel_w; ++j) {
-        const float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        const float* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const index_t x_off = j * g.dilation_w - g.pad_w;
         index_t x_lo, x_hi;
         detail::valid_range(Wo, g.width, g.stride_w, x_off, x_lo, x_hi);
+        if (g.stride_h == 1 && g.stride_w == 1 && Wo == g.width && y_hi > y_lo && x_hi - x_lo == Wo) {
+          // "Same" convolution, no column out of the plane: the rows add as
+          // one span (see im2col_rows).
+          const index_t first = y_lo * Wo, last = y_hi * Wo;
+          float* out = plane + (i * g.dilation_h - g.pad_h) * g.width + x_off;
+          for (index_t q = first; q < last; ++q) out[q] += row[q];
+          continue;
+        }
         for (index_t oy = y_lo; oy < y_hi; ++oy) {
           const float* in = row + oy * Wo;
           float* out = plane + (oy * g.stride_h + i * g.dilation_h - g.pad_h) * g.width;

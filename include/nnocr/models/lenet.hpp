@@ -69,7 +69,7 @@ class Lenet : public nn::Sequential {
     nn::Conv2dConfig k2 = k1;
     k2.in_channels = c.conv1;
     k2.out_channels = c.conv2;
-    emplace<nn::Conv2d>(k1, rng);
+    emplace<nn::Conv2d>(k1, rng).set_input_gradient(false);  // nothing needs the images' gradient
     emplace<nn::BatchNorm2d>(c.conv1);
     emplace<nn::ReLU>();
     emplace<nn::MaxPool2d>(2);

@@ -49,6 +49,17 @@ inline double plane_sum(const float* p, index_t L) {
   return s;
 }
 
+inline double plane_dot(const float* p, const float* q, index_t L) {
+  float acc[16] = {};
+  index_t i = 0;
+  for (; i + 16 <= L; i += 16)
+    for (int k = 0; k < 16; ++k) acc[k] += p[i + k] * q[i + k];
+  double s = 0.0;
+  for (; i < L; ++i) s += static_cast<double>(p[i]) * q[i];
+  for (float a : acc) s += a;
+  return s;
+}
+
 inline double plane_squared_deviation(const float* p, index_t L, float mean) {
   float acc[16] = {};
   index_t i = 0;
@@ -172,10 +183,8 @@ class BatchNormBase : public Layer {
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (index_t n = 0; n < N; ++n) {
           const index_t off = (n * C + c) * L;
-          for (index_t i = 0; i < L; ++i) {
-            sum_dy += grad_y[off + i];
-            sum_dy_xhat += static_cast<double>(grad_y[off + i]) * xhat_[off + i];
-          }
+          sum_dy += plane_sum(grad_y.data() + off, L);
+          sum_dy_xhat += plane_dot(grad_y.data() + off, xhat_.data() + off, L);
         }
         if (config_.affine) {
           weight.grad[c] += static_cast<float>(sum_dy_xhat);
@@ -186,7 +195,10 @@ class BatchNormBase : public Layer {
         const float mean_dy_xhat = batch_stats_ ? static_cast<float>(sum_dy_xhat / static_cast<double>(M)) : 0.0f;
         for (index_t n = 0; n < N; ++n) {
           const index_t off = (n * C + c) * L;
-          for (index_t i = 0; i < L; ++i) dx[off + i] = k * (grad_y[off + i] - mean_dy - xhat_[off + i] * mean_dy_xhat);
+          const float* dy = grad_y.data() + off;
+          const float* h = xhat_.data() + off;
+          float* d = dx.data() + off;
+          for (index_t i = 0; i < L; ++i) d[i] = k * (dy[i] - mean_dy - h[i] * mean_dy_xhat);
         }
       }
     });

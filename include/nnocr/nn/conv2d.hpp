@@ -8,7 +8,10 @@
 //   forward   Y_g  = W_g [Cout/G, K] * cols_g [K, P]            (K = C/G kh kw, P = Ho Wo)
 //   backward  dW_g += dY_g [Cout/G, P] * cols_g^T,  db += row sums of dY
 //             dcols = W_g^T * dY_g,  dx = col2im(dcols)
-// A 1x1, stride-1, unpadded convolution uses x itself as cols.
+// Small images go several to a GEMM, their cols side by side ([K, n P]:
+// see detail::images_per_gemm), large ones one at a time (forward in bands
+// of output rows). A 1x1, stride-1, unpadded convolution uses x itself as
+// cols.
 // Threads: images run in parallel (each GEMM on one thread). Weight
 // gradients are summed per fixed chunk of images and the chunks added in
 // order, so the result does not depend on the thread count.
@@ -17,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "../core/aligned.hpp"
@@ -38,8 +42,20 @@ struct Conv2dConfig {
 namespace detail {
 
 inline AlignedBuffer<float>& layer_scratch(int which) {
-  thread_local AlignedBuffer<float> buffers[2];
+  thread_local AlignedBuffer<float> buffers[3];
   return buffers[which];
+}
+
+// Images whose im2col matrices sit side by side in one GEMM: enough for
+// about 1,024 columns, within 512K floats (2 MiB), at most `limit`. Small
+// images make narrow GEMMs (LeNet's second convolution: 64 x 196 x 800 per
+// image) that spend about as long packing the weights as multiplying; a few
+// side by side run near the kernel's speed (1,024 columns measured best of
+// 1,024, 2,048 and 4,096 on LeNet). A function of the shapes only.
+inline index_t images_per_gemm(index_t K, index_t P, index_t limit) {
+  const index_t by_size = (index_t{1} << 19) / std::max<index_t>(1, K * P);
+  const index_t by_width = 1024 / std::max<index_t>(1, P);
+  return std::clamp<index_t>(std::min(by_size, by_width), 1, std::max<index_t>(1, limit));
 }
 
 // Chunks of images over which weight gradients are summed: a function of
@@ -102,8 +118,51 @@ class Conv2d : public Layer {
     const index_t P = g.col_cols(), K = g.col_rows();
     Tensor<float> y({N, Cout, g.out_height(), g.out_width()}, uninitialized);  // every GEMM has beta = 0
     const float* w = weight.value.data();
-    // Bands of output rows whose im2col block is about 64K floats (256 KiB).
+    // Bias, affine and ReLU of output channel c on len positions, from src
+    // (the GEMM's result) to dst (y; the same place when convolved in place).
+    auto finish = [&](index_t c, const float* src, float* dst, index_t len) {
+      const bool identity = !relu && !scale && !config_.bias;
+      if (identity) {
+        if (src != dst) std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(len));
+        return;
+      }
+      const float bo = config_.bias ? bias.value[c] : 0.0f;
+      const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
+      if (relu) {
+        for (index_t p = 0; p < len; ++p) dst[p] = std::max(src[p] * a + s0, 0.0f);
+      } else {
+        for (index_t p = 0; p < len; ++p) dst[p] = src[p] * a + s0;
+      }
+    };
     const index_t Ho = g.out_height(), Wo = g.out_width();
+    const index_t together = g.is_pointwise() ? 1 : detail::images_per_gemm(K, P, N);
+    if (together > 1) {
+      // Small images: `together` images' im2col matrices side by side,
+      // [K, together P], one GEMM per group into a scratch [Cg, together P]
+      // whose column blocks are then finished into each image's output.
+      const index_t batches = (N + together - 1) / together;
+      parallel_for(batches, 1, [&](index_t b0, index_t b1) {
+        detail::layer_scratch(0).reserve_discard(K * together * P);
+        detail::layer_scratch(1).reserve_discard(Cg * together * P);
+        float* cols = detail::layer_scratch(0).data();
+        float* result = detail::layer_scratch(1).data();
+        for (index_t b = b0; b < b1; ++b) {
+          const index_t n0 = b * together, count = std::min(together, N - n0), ld = count * P;
+          for (index_t grp = 0; grp < G; ++grp) {
+            for (index_t j = 0; j < count; ++j)
+              kernels::im2col(g, x.data() + ((n0 + j) * C + grp * g.channels) * H * W, cols + j * P, ld);
+            kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, ld, K, 1.0f, w + grp * Cg * K, K, cols, ld,
+                           0.0f, result, ld);
+            for (index_t j = 0; j < count; ++j)
+              for (index_t o = 0; o < Cg; ++o)
+                finish(grp * Cg + o, result + o * ld + j * P, y.data() + ((n0 + j) * Cout + grp * Cg + o) * P, P);
+          }
+        }
+      });
+      return y;
+    }
+    // Large images, one at a time: bands of output rows whose im2col block
+    // is about 64K floats (256 KiB), convolved straight into y.
     const index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, K * Wo), 1, Ho);
     parallel_for(N, 1, [&](index_t n0, index_t n1) {
       float* cols = nullptr;
@@ -115,20 +174,8 @@ class Conv2d : public Layer {
         for (index_t grp = 0; grp < G; ++grp) {
           const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
           float* out = y.data() + (n * Cout + grp * Cg) * P;
-          // Bias, affine and ReLU on output positions [p0, p0 + len) of every channel.
           auto epilogue = [&](index_t p0, index_t len) {
-            if (!relu && !scale && !config_.bias) return;
-            for (index_t o = 0; o < Cg; ++o) {
-              const index_t c = grp * Cg + o;
-              const float bo = config_.bias ? bias.value[c] : 0.0f;
-              const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
-              float* row = out + o * P + p0;
-              if (relu) {
-                for (index_t p = 0; p < len; ++p) row[p] = std::max(row[p] * a + s0, 0.0f);
-              } else {
-                for (index_t p = 0; p < len; ++p) row[p] = row[p] * a + s0;
-              }
-            }
+            for (index_t o = 0; o < Cg; ++o) finish(grp * Cg + o, out + o * P + p0, out + o * P + p0, len);
           };
           if (cols) {
             for (index_t oy0 = 0; oy0 < Ho; oy0 += band) {
@@ -157,45 +204,71 @@ class Conv2d : public Layer {
     const index_t P = g.col_cols(), K = g.col_rows();
     nn::detail::check_same_shape("Conv2d", Shape{N, Cout, g.out_height(), g.out_width()}, grad_y);
 
-    Tensor<float> dx(x.shape(), 0.0f);
+    const bool want_dx = input_gradient_;
+    Tensor<float> dx = want_dx ? Tensor<float>(x.shape(), 0.0f) : Tensor<float>();
     const index_t chunks = detail::gradient_chunks(N), per_chunk = (N + chunks - 1) / chunks;
     const index_t wsize = weight.numel();
     Tensor<float> dw_parts({chunks, wsize + Cout}, 0.0f);
     const float* w = weight.value.data();
+    // Images of a chunk go `together` at a time, their im2col matrices and
+    // output gradients side by side (see images_per_gemm): one GEMM for
+    // their weight gradient, one for their column gradients.
+    const index_t together = g.is_pointwise() ? 1 : detail::images_per_gemm(K, P, per_chunk);
     parallel_for(chunks, 1, [&](index_t k0, index_t k1) {
       AlignedBuffer<float>& cols_buf = detail::layer_scratch(0);
       AlignedBuffer<float>& dcols_buf = detail::layer_scratch(1);
-      cols_buf.reserve_discard(K * P);
-      dcols_buf.reserve_discard(K * P);
+      AlignedBuffer<float>& dy_buf = detail::layer_scratch(2);
+      if (!g.is_pointwise()) {
+        cols_buf.reserve_discard(K * together * P);
+        if (want_dx) dcols_buf.reserve_discard(K * together * P);
+        if (together > 1) dy_buf.reserve_discard(Cg * together * P);
+      }
       for (index_t k = k0; k < k1; ++k) {
         float* dw = dw_parts.data() + k * (wsize + Cout);
         float* db = dw + wsize;
-        for (index_t n = k * per_chunk; n < std::min(N, (k + 1) * per_chunk); ++n)
+        const index_t chunk_end = std::min(N, (k + 1) * per_chunk);
+        for (index_t n0 = k * per_chunk; n0 < chunk_end; n0 += together) {
+          const index_t count = std::min(together, chunk_end - n0), ld = count * P;
           for (index_t grp = 0; grp < G; ++grp) {
-            const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
-            float* dxin = dx.data() + (n * C + grp * g.channels) * H * W;
-            const float* dy = grad_y.data() + (n * Cout + grp * Cg) * P;
-            const float* cols = xin;
-            if (!g.is_pointwise()) {
-              kernels::im2col(g, xin, cols_buf.data());
-              cols = cols_buf.data();
-            }
-            kernels::sgemm(kernels::Trans::no, kernels::Trans::yes, Cg, K, P, 1.0f, dy, P, cols, P, 1.0f,
-                           dw + grp * Cg * K, K);
-            if (g.is_pointwise()) {
-              kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, P, Cg, 1.0f, w + grp * Cg * K, K, dy, P,
-                             1.0f, dxin, P);
+            auto dy_of = [&](index_t j) { return grad_y.data() + ((n0 + j) * Cout + grp * Cg) * P; };
+            auto dx_of = [&](index_t j) { return dx.data() + ((n0 + j) * C + grp * g.channels) * H * W; };
+            if (g.is_pointwise()) {  // count == 1: x itself is the column matrix
+              const float* xin = x.data() + (n0 * C + grp * g.channels) * H * W;
+              kernels::sgemm(kernels::Trans::no, kernels::Trans::yes, Cg, K, P, 1.0f, dy_of(0), P, xin, P, 1.0f,
+                             dw + grp * Cg * K, K);
+              if (want_dx)
+                kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, P, Cg, 1.0f, w + grp * Cg * K, K, dy_of(0),
+                               P, 1.0f, dx_of(0), P);
             } else {
-              kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, P, Cg, 1.0f, w + grp * Cg * K, K, dy, P,
-                             0.0f, dcols_buf.data(), P);
-              kernels::col2im_add(g, dcols_buf.data(), dxin);
+              float* cols = cols_buf.data();
+              for (index_t j = 0; j < count; ++j)
+                kernels::im2col(g, x.data() + ((n0 + j) * C + grp * g.channels) * H * W, cols + j * P, ld);
+              const float* dyc = dy_of(0);
+              if (count > 1) {
+                float* gathered = dy_buf.data();
+                for (index_t j = 0; j < count; ++j)
+                  for (index_t o = 0; o < Cg; ++o)
+                    std::memcpy(gathered + o * ld + j * P, dy_of(j) + o * P, sizeof(float) * static_cast<std::size_t>(P));
+                dyc = gathered;
+              }
+              kernels::sgemm(kernels::Trans::no, kernels::Trans::yes, Cg, K, ld, 1.0f, dyc, ld, cols, ld, 1.0f,
+                             dw + grp * Cg * K, K);
+              if (want_dx) {
+                kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, ld, Cg, 1.0f, w + grp * Cg * K, K, dyc, ld,
+                               0.0f, dcols_buf.data(), ld);
+                for (index_t j = 0; j < count; ++j) kernels::col2im_add(g, dcols_buf.data() + j * P, dx_of(j), ld);
+              }
             }
-            for (index_t o = 0; o < Cg; ++o) {
-              float s = 0.0f;
-              for (index_t p = 0; p < P; ++p) s += dy[o * P + p];
-              db[grp * Cg + o] += s;
-            }
+            if (config_.bias)
+              for (index_t j = 0; j < count; ++j)
+                for (index_t o = 0; o < Cg; ++o) {
+                  const float* row = dy_of(j) + o * P;
+                  float s = 0.0f;
+                  for (index_t p = 0; p < P; ++p) s += row[p];
+                  db[grp * Cg + o] += s;
+                }
           }
+        }
       }
     });
     for (index_t k = 0; k < chunks; ++k) {

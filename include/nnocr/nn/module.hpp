@@ -241,6 +241,18 @@ class Layer : public Module {
   virtual Tensor<float> forward(const Tensor<float>& x) = 0;
   virtual Tensor<float> backward(const Tensor<float>& grad_y) = 0;
   virtual Tensor<float> infer(const Tensor<float>& x) const = 0;
+
+  // Whether backward must return the gradient with respect to the input
+  // (default: yes). The first layer of a network that reads images needs
+  // none, as PyTorch computes none for an input without requires_grad; a
+  // layer for which that gradient is work of its own (Conv2d: a GEMM and a
+  // col2im) then skips it and returns an empty tensor. Parameter gradients
+  // are the same either way.
+  void set_input_gradient(bool needed) { input_gradient_ = needed; }
+  bool input_gradient() const { return input_gradient_; }
+
+ protected:
+  bool input_gradient_ = true;
 };
 
 // Layers applied in order; owns them. Children are named "0", "1", ...

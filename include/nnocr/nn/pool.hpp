@@ -94,6 +94,33 @@ inline void max_windows(const float* in, index_t W, index_t Ho, index_t Wo, inde
     }
     return;
   }
+  if (KH == 2 && KW == 2 && sw == 2) {
+    // Training (argmax kept): the four candidates in row-major order, each
+    // replacing the best by a select, in 32-bit positions, so that the loop
+    // has no branch and the compiler vectorizes it.
+    for (index_t oy = 0; oy < Ho; ++oy) {
+      const float* r0 = in + oy * sh * W;
+      const float* r1 = r0 + W;
+      float* o = out + oy * Wo;
+      std::int32_t* a = at + oy * Wo;
+      const auto base = static_cast<std::int32_t>(oy * sh * W), w32 = static_cast<std::int32_t>(W);
+      for (index_t ox = 0; ox < Wo; ++ox) {
+        const auto k = static_cast<std::int32_t>(base + 2 * ox);
+        float best = r0[2 * ox];
+        std::int32_t best_at = k;
+        const float c[3] = {r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};
+        const std::int32_t ck[3] = {k + 1, k + w32, k + w32 + 1};
+        for (int q = 0; q < 3; ++q) {
+          const bool take = c[q] > best || (c[q] != c[q] && best == best);
+          best = take ? c[q] : best;
+          best_at = take ? ck[q] : best_at;
+        }
+        o[ox] = best;
+        a[ox] = best_at;
+      }
+    }
+    return;
+  }
   for (index_t oy = 0; oy < Ho; ++oy) {
     float* o = out + oy * Wo;
     std::int32_t* a = at ? at + oy * Wo : nullptr;

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../kernels/optim.hpp"
 #include "../nn/module.hpp"
 
 namespace nnocr::train {
@@ -146,19 +147,16 @@ class Adam : public Optimizer {
     for (std::size_t k = 0; k < params_.size(); ++k) {
       nn::Parameter& p = *params_[k].second;
       const float wd = p.decay ? config_.weight_decay : 0.0f;
-      float* w = p.value.data();
-      const float* grad = p.grad.data();
-      float* m = (*exp_avg_)[k].data();
-      float* v = (*exp_avg_sq_)[k].data();
-      const float shrink = config_.decoupled ? 1.0f - lr_ * wd : 1.0f;
-      const float l2 = config_.decoupled ? 0.0f : wd;
-      for (index_t i = 0; i < p.numel(); ++i) {
-        w[i] *= shrink;
-        const float g = grad[i] + l2 * w[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        w[i] -= step_size * m[i] / (std::sqrt(v[i]) / c2 + config_.eps);
-      }
+      kernels::AdamStep st;
+      st.shrink = config_.decoupled ? 1.0f - lr_ * wd : 1.0f;
+      st.l2 = config_.decoupled ? 0.0f : wd;
+      st.beta1 = b1;
+      st.beta2 = b2;
+      st.step_size = step_size;
+      st.bias_correction2 = c2;
+      st.eps = config_.eps;
+      kernels::adam_update(p.value.data(), p.grad.data(), (*exp_avg_)[k].data(), (*exp_avg_sq_)[k].data(), p.numel(),
+                           st);
     }
   }
 
