@@ -3,6 +3,12 @@
 # inference images/s, same shapes, same thread count, alternating runs in
 # one session (the machine is noisy), medians and ratios at the end.
 # Needs python3-torch (installed here if missing) and a Release build.
+# Both sides keep freed memory in the heap: lenet_throughput calls
+# keep_freed_memory() (core/memory.hpp, as nnocr's training programs do),
+# and PyTorch gets the same glibc settings through GLIBC_TUNABLES. Without
+# them PyTorch's step maps and unmaps its large tensors every time, and runs
+# at about half its speed here (430-550 images/s on one thread instead of
+# 1,180, 2026-12-07): a comparison of allocators, not of the layers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install_deps.sh
@@ -15,7 +21,8 @@ for threads in ${THREADS:-1 2}; do
   : > /tmp/nnocr_lenet_$threads.txt
   for r in $(seq "$rounds"); do
     build/bench/lenet_throughput --threads "$threads" | tee -a /tmp/nnocr_lenet_$threads.txt
-    env -u OPENBLAS_CORETYPE /usr/bin/python3 bench/lenet_torch.py --threads "$threads" | tee -a /tmp/nnocr_lenet_$threads.txt
+    env -u OPENBLAS_CORETYPE GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=268435456 \
+      /usr/bin/python3 bench/lenet_torch.py --threads "$threads" | tee -a /tmp/nnocr_lenet_$threads.txt
   done
   /usr/bin/python3 - "$threads" <<'PY'
 import re, statistics, sys
