@@ -21,6 +21,11 @@
 #include <unistd.h>
 #include <vector>
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_crnn {
+
 using namespace nnocr;
 using models::Crnn;
 using models::CrnnConfig;
@@ -506,6 +511,72 @@ TEST_CASE("Crnn: a line's logits do not depend on the lines batched with it (eva
   CHECK(worst < 1e-4);
 }
 
+TEST_CASE("conv_stack_infer: pools fused into the convolutions equal the layers one by one, bit for bit") {
+  // Stages like the bundled model's (pools 2x2 and 2x1, two convolutions in
+  // one stage), odd heights (the pools' floor), a stack that ends without a
+  // pool, lines of different widths in one batch (the padding is zeroed
+  // before each pool, as between layers), and lines wide enough that the
+  // first convolution runs in several bands of rows.
+  struct Case {
+    index_t height;
+    std::vector<models::ConvStage> stages;
+    index_t W;
+    std::vector<index_t> widths;
+  };
+  const std::vector<Case> cases = {
+      {32, {{8, 1, 2, 2}, {12, 2, 2, 2}, {16, 1, 2, 1}, {8, 1, 2, 1}}, 600, {600, 333, 17}},
+      {13, {{5, 1, 2, 2}, {6, 1, 2, 1}, {4, 1, 1, 1}}, 41, {41, 40, 9, 1}},
+      {9, {{3, 1, 3, 2}, {4, 1, 1, 2}}, 12, {12, 7}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.height);
+    Rng rng(41);
+    nn::Sequential cnn;
+    models::build_conv_stack(cnn, c.stages, rng);
+    // Non-trivial eval statistics (non-zero means, varied scales).
+    for (std::size_t i = 0; i < cnn.size(); ++i)
+      if (auto* bn = dynamic_cast<nn::BatchNorm2d*>(&cnn[i])) {
+        for (float& v : bn->running_mean) v = rng.uniform(-0.5f, 0.5f);
+        for (float& v : bn->running_var) v = rng.uniform(0.2f, 2.0f);
+        for (float& v : bn->weight.value) v = rng.uniform(0.5f, 1.5f);
+        for (float& v : bn->bias.value) v = rng.uniform(-0.3f, 0.3f);
+      }
+    cnn.eval();
+    const Tensor<float> x = ink_lines(c.height, c.W, c.widths, rng);
+    const Tensor<float> fused = models::conv_stack_infer(cnn, x, c.widths);
+    // The references, with the padding zeroed after each step: (1) each
+    // conv -> BatchNorm -> ReLU as one Conv2d::infer_affine, then the pool
+    // on its own (the same arithmetic: equal bit for bit); (2) every
+    // layer's own infer() (BatchNorm not folded: equal up to rounding).
+    Tensor<float> ref = x, plain = x;
+    std::vector<index_t> w = c.widths, wp = c.widths;
+    std::vector<float> scale, shift;
+    for (std::size_t i = 0; i < cnn.size(); ++i) {
+      const index_t W_in = ref.size(3);
+      if (const auto* conv = dynamic_cast<const nn::Conv2d*>(&cnn[i])) {
+        dynamic_cast<const nn::BatchNorm2d&>(cnn[i + 1]).eval_affine(scale, shift);
+        ref = conv->infer_affine(ref, scale.data(), shift.data(), true);
+        i += 2;  // the BatchNorm and the ReLU
+      } else {
+        ref = cnn[i].infer(ref);
+      }
+      w = models::detail::scaled_widths(w, W_in, ref.size(3));
+      models::detail::mask_padding(ref, w);
+    }
+    for (std::size_t i = 0; i < cnn.size(); ++i) {
+      const index_t W_in = plain.size(3);
+      plain = cnn[i].infer(plain);
+      wp = models::detail::scaled_widths(wp, W_in, plain.size(3));
+      models::detail::mask_padding(plain, wp);
+    }
+    REQUIRE(fused.shape() == ref.shape());
+    index_t differing = 0;
+    for (index_t i = 0; i < ref.numel(); ++i) differing += fused[i] != ref[i];
+    CHECK(differing == 0);
+    CHECK(max_abs_difference(fused, plain) < 1e-4);
+  }
+}
+
 TEST_CASE("Crnn: infer() equals forward() in eval mode") {
   CrnnConfig cfg = tiny_config();
   cfg.layers = 2;
@@ -681,3 +752,5 @@ TEST_CASE("load_crnn: truncated, corrupted and mismatched files are errors namin
   CHECK(load_error(dir.file("nan.safetensors")).find("non-finite") != std::string::npos);
   CHECK(load_error(dir.file("missing.safetensors")).find("missing.safetensors") != std::string::npos);
 }
+
+}  // namespace nnocr_test_crnn

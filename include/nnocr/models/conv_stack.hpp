@@ -185,7 +185,61 @@ inline Tensor<float> conv_stack_backward(nn::Sequential& cnn, Tensor<float> grad
   return grad;
 }
 
-// Eval-mode forward that keeps nothing, conv -> BatchNorm -> ReLU fused.
+namespace detail {
+
+// A max-pool whose windows tile the plane (stride = kernel, no padding):
+// the pools of the recognizers' conv stages, which conv_stack_infer fuses
+// into the convolution before them.
+inline bool tiling_max_pool(const nn::Layer* layer) {
+  const auto* pool = dynamic_cast<const nn::MaxPool2d*>(layer);
+  if (!pool) return false;
+  const nn::Pool2dConfig& c = pool->config();
+  return c.padding.h == 0 && c.padding.w == 0 && (c.stride.h == 0 || c.stride.h == c.kernel.h) &&
+         (c.stride.w == 0 || c.stride.w == c.kernel.w);
+}
+
+// conv -> BatchNorm (eval) -> ReLU -> MaxPool (tiling) of a batch, in bands
+// of rows: each band of the convolution's output (Conv2d::infer_affine_bands)
+// has the columns past each line's width zeroed, as conv_stack_infer does
+// between layers, and is pooled straight into the result, so the
+// full-resolution maps are never stored. The same values as the four
+// layers one after another, bit for bit.
+inline Tensor<float> conv_pool_infer(const nn::Conv2d& conv, const float* scale, const float* shift, bool relu,
+                                     const nn::MaxPool2d& pool, const Tensor<float>& x,
+                                     const std::vector<index_t>& conv_widths, index_t conv_height,
+                                     index_t conv_width) {
+  const index_t kh = pool.config().kernel.h, kw = pool.config().kernel.w;
+  NNOCR_CHECK(conv_height >= kh && conv_width >= kw, "conv stack: maps ", conv_height, "x", conv_width,
+              " are smaller than the pool ", kh, "x", kw);
+  const index_t N = x.size(0), C = conv.config().out_channels, Wc = conv_width;
+  const index_t Hp = conv_height / kh, Wp = conv_width / kw;
+  Tensor<float> y({N, C, Hp, Wp}, uninitialized);  // every pooled row is written by its band
+  conv.infer_affine_bands(x, scale, shift, relu, kh, [&](index_t n, index_t oy0, index_t oy1, float* band) {
+    const index_t rows = oy1 - oy0, py0 = oy0 / kh, py1 = std::min(Hp, oy1 / kh);
+    if (py1 <= py0) return;
+    const index_t from = conv_widths[static_cast<std::size_t>(n)];
+    for (index_t c = 0; c < C; ++c) {
+      // The padding columns are zeroed in the scratch, then the band's
+      // windows pooled.
+      float* plane = band + c * rows * Wc;
+      if (from < Wc)
+        for (index_t r = 0; r < rows; ++r) std::fill(plane + r * Wc + from, plane + (r + 1) * Wc, 0.0f);
+      float* out = y.data() + ((n * C + c) * Hp + py0) * Wp;
+      if (kh == 2 && kw == 2)
+        nn::detail::max_windows<2, 2>(plane, Wc, py1 - py0, Wp, 2, 2, out, nullptr);
+      else if (kh == 2 && kw == 1)
+        nn::detail::max_windows<2, 1>(plane, Wc, py1 - py0, Wp, 2, 1, out, nullptr);
+      else
+        nn::detail::max_windows<0, 0>(plane, Wc, py1 - py0, Wp, kh, kw, out, nullptr, kh, kw);
+    }
+  });
+  return y;
+}
+
+}  // namespace detail
+
+// Eval-mode forward that keeps nothing, conv -> BatchNorm -> ReLU fused,
+// and a max-pool that follows them fused too (detail::conv_pool_infer).
 inline Tensor<float> conv_stack_infer(const nn::Sequential& cnn, const Tensor<float>& images,
                                       std::vector<index_t> w) {
   Tensor<float> h;
@@ -198,6 +252,19 @@ inline Tensor<float> conv_stack_infer(const nn::Sequential& cnn, const Tensor<fl
     if (conv && bn) {
       bn->eval_affine(scale, shift);
       const bool relu = i + 2 < cnn.size() && dynamic_cast<const nn::ReLU*>(&cnn[i + 2]) != nullptr;
+      const std::size_t pool_at = i + (relu ? 3 : 2);
+      if (pool_at < cnn.size() && detail::tiling_max_pool(&cnn[pool_at])) {
+        const kernels::Conv2dGeometry g = conv->geometry(*in);
+        const std::vector<index_t> wc = detail::scaled_widths(w, W_in, g.out_width());
+        h = detail::conv_pool_infer(*conv, scale.data(), shift.data(), relu,
+                                    static_cast<const nn::MaxPool2d&>(cnn[pool_at]), *in, wc, g.out_height(),
+                                    g.out_width());
+        w = detail::scaled_widths(wc, g.out_width(), h.size(3));
+        detail::mask_padding(h, w);
+        in = &h;
+        i = pool_at;
+        continue;
+      }
       h = conv->infer_affine(*in, scale.data(), shift.data(), relu);
       i += relu ? 2 : 1;
     } else {

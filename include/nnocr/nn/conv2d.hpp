@@ -118,23 +118,6 @@ class Conv2d : public Layer {
     const index_t P = g.col_cols(), K = g.col_rows();
     Tensor<float> y({N, Cout, g.out_height(), g.out_width()}, uninitialized);  // every GEMM has beta = 0
     const float* w = weight.value.data();
-    // Bias, affine and ReLU of output channel c on len positions, from src
-    // (the GEMM's result) to dst (y; the same place when convolved in place).
-    auto finish = [&](index_t c, const float* src, float* dst, index_t len) {
-      const bool identity = !relu && !scale && !config_.bias;
-      if (identity) {
-        if (src != dst) std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(len));
-        return;
-      }
-      const float bo = config_.bias ? bias.value[c] : 0.0f;
-      const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
-      if (relu) {
-        for (index_t p = 0; p < len; ++p) dst[p] = std::max(src[p] * a + s0, 0.0f);
-      } else {
-        for (index_t p = 0; p < len; ++p) dst[p] = src[p] * a + s0;
-      }
-    };
-    const index_t Ho = g.out_height(), Wo = g.out_width();
     const index_t together = g.is_pointwise() ? 1 : detail::images_per_gemm(K, P, N);
     if (together > 1) {
       // Small images: `together` images' im2col matrices side by side,
@@ -155,7 +138,8 @@ class Conv2d : public Layer {
                            0.0f, result, ld);
             for (index_t j = 0; j < count; ++j)
               for (index_t o = 0; o < Cg; ++o)
-                finish(grp * Cg + o, result + o * ld + j * P, y.data() + ((n0 + j) * Cout + grp * Cg + o) * P, P);
+                finish(grp * Cg + o, result + o * ld + j * P, y.data() + ((n0 + j) * Cout + grp * Cg + o) * P, P,
+                       scale, shift, relu);
           }
         }
       });
@@ -163,36 +147,63 @@ class Conv2d : public Layer {
     }
     // Large images, one at a time: bands of output rows whose im2col block
     // is about 64K floats (256 KiB), convolved straight into y.
-    const index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, K * Wo), 1, Ho);
-    parallel_for(N, 1, [&](index_t n0, index_t n1) {
-      float* cols = nullptr;
-      if (!g.is_pointwise()) {
-        detail::layer_scratch(0).reserve_discard(K * band * Wo);
-        cols = detail::layer_scratch(0).data();
-      }
-      for (index_t n = n0; n < n1; ++n)
-        for (index_t grp = 0; grp < G; ++grp) {
-          const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
-          float* out = y.data() + (n * Cout + grp * Cg) * P;
-          auto epilogue = [&](index_t p0, index_t len) {
-            for (index_t o = 0; o < Cg; ++o) finish(grp * Cg + o, out + o * P + p0, out + o * P + p0, len);
-          };
-          if (cols) {
-            for (index_t oy0 = 0; oy0 < Ho; oy0 += band) {
-              const index_t oy1 = std::min(Ho, oy0 + band), Pb = (oy1 - oy0) * Wo;
-              kernels::im2col_rows(g, xin, oy0, oy1, cols);
-              kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, Pb, K, 1.0f, w + grp * Cg * K, K, cols, Pb,
-                             0.0f, out + oy0 * Wo, P);
-              epilogue(oy0 * Wo, Pb);
-            }
-          } else {
-            kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, P, K, 1.0f, w + grp * Cg * K, K, xin, P, 0.0f,
-                           out, P);
-            epilogue(0, P);
-          }
-        }
-    });
+    for_each_band(
+        x, g, 1, scale, shift, relu,
+        [&](index_t n, index_t oy0, index_t) { return BandOut{y.data() + n * Cout * P + oy0 * g.out_width(), P}; },
+        [](index_t, index_t, index_t, float*) {});
     return y;
+  }
+
+  // The im2col geometry of input x (checked against the config: rank,
+  // channels, size against the kernel's span).
+  kernels::Conv2dGeometry geometry(const Tensor<float>& x) const {
+    nn::detail::check_rank("Conv2d", x, 4, "[N, C, H, W]");
+    NNOCR_CHECK(x.size(1) == config_.in_channels, "Conv2d: expected input [N, C, H, W] with C = ",
+                config_.in_channels, ", got ", x.shape().str());
+    kernels::Conv2dGeometry g;
+    g.channels = config_.in_channels / config_.groups;
+    g.height = x.size(2);
+    g.width = x.size(3);
+    g.kernel_h = config_.kernel.h;
+    g.kernel_w = config_.kernel.w;
+    g.stride_h = config_.stride.h;
+    g.stride_w = config_.stride.w;
+    g.pad_h = config_.padding.h;
+    g.pad_w = config_.padding.w;
+    g.dilation_h = config_.dilation.h;
+    g.dilation_w = config_.dilation.w;
+    const index_t span_h = config_.dilation.h * (config_.kernel.h - 1) + 1;
+    const index_t span_w = config_.dilation.w * (config_.kernel.w - 1) + 1;
+    NNOCR_CHECK(g.height + 2 * g.pad_h >= span_h && g.width + 2 * g.pad_w >= span_w, "Conv2d: input ",
+                x.shape().str(), " padded by ", config_.padding.str(), " is smaller than the kernel span ", span_h,
+                "x", span_w);
+    return g;
+  }
+
+  // The eval-mode convolution of infer_affine handed over in bands of
+  // output rows instead of stored whole: for each image n and each band of
+  // rows [oy0, oy1) (a multiple of `rows_multiple` rows, except a last band
+  // that ends at the output height), sink(n, oy0, oy1, band) receives
+  // band = [Cout, (oy1 - oy0) Wo], finished (affine, ReLU), in a per-thread
+  // scratch that is the sink's to change and is reused once it returns. Images run in parallel, so
+  // sink is called from several threads at once, for different images.
+  // The values are those of infer_affine, bit for bit (the same GEMM sums).
+  // models/conv_stack.hpp fuses a max-pool this way: the full-resolution
+  // output of a line's first convolution (32 channels of 32 rows) is never
+  // written to memory.
+  template <class Sink>
+  void infer_affine_bands(const Tensor<float>& x, const float* scale, const float* shift, bool relu,
+                          index_t rows_multiple, Sink&& sink) const {
+    NNOCR_CHECK(rows_multiple >= 1, "Conv2d::infer_affine_bands: rows_multiple ", rows_multiple, " must be >= 1");
+    const kernels::Conv2dGeometry g = geometry(x);
+    const index_t Cout = config_.out_channels, Wo = g.out_width();
+    for_each_band(
+        x, g, rows_multiple, scale, shift, relu,
+        [&](index_t, index_t oy0, index_t oy1) {
+          detail::layer_scratch(1).reserve_discard(Cout * (oy1 - oy0) * Wo);
+          return BandOut{detail::layer_scratch(1).data(), (oy1 - oy0) * Wo};
+        },
+        [&](index_t n, index_t oy0, index_t oy1, float* band) { sink(n, oy0, oy1, band); });
   }
 
   Tensor<float> backward(const Tensor<float>& grad_y) override {
@@ -282,29 +293,90 @@ class Conv2d : public Layer {
   }
 
  private:
-  kernels::Conv2dGeometry geometry(const Tensor<float>& x) const {
-    nn::detail::check_rank("Conv2d", x, 4, "[N, C, H, W]");
-    NNOCR_CHECK(x.size(1) == config_.in_channels, "Conv2d: expected input [N, C, H, W] with C = ",
-                config_.in_channels, ", got ", x.shape().str());
-    kernels::Conv2dGeometry g;
-    g.channels = config_.in_channels / config_.groups;
-    g.height = x.size(2);
-    g.width = x.size(3);
-    g.kernel_h = config_.kernel.h;
-    g.kernel_w = config_.kernel.w;
-    g.stride_h = config_.stride.h;
-    g.stride_w = config_.stride.w;
-    g.pad_h = config_.padding.h;
-    g.pad_w = config_.padding.w;
-    g.dilation_h = config_.dilation.h;
-    g.dilation_w = config_.dilation.w;
-    const index_t span_h = config_.dilation.h * (config_.kernel.h - 1) + 1;
-    const index_t span_w = config_.dilation.w * (config_.kernel.w - 1) + 1;
-    NNOCR_CHECK(g.height + 2 * g.pad_h >= span_h && g.width + 2 * g.pad_w >= span_w, "Conv2d: input ",
-                x.shape().str(), " padded by ", config_.padding.str(), " is smaller than the kernel span ", span_h,
-                "x", span_w);
-    return g;
+  // Bias, affine and ReLU of output channel c on len positions of dst, in
+  // place (the GEMM's result).
+  void finish(index_t c, float* dst, index_t len, const float* scale, const float* shift, bool relu) const {
+    if (!relu && !scale && !config_.bias) return;
+    const float bo = config_.bias ? bias.value[c] : 0.0f;
+    const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
+    if (relu) {
+      for (index_t p = 0; p < len; ++p) dst[p] = std::max(dst[p] * a + s0, 0.0f);
+    } else {
+      for (index_t p = 0; p < len; ++p) dst[p] = dst[p] * a + s0;
+    }
   }
+  // From src to dst in one pass (the small-image path finishes out of a
+  // scratch).
+  void finish(index_t c, const float* src, float* dst, index_t len, const float* scale, const float* shift,
+              bool relu) const {
+    if (!relu && !scale && !config_.bias) {
+      std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(len));
+      return;
+    }
+    const float bo = config_.bias ? bias.value[c] : 0.0f;
+    const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
+    if (relu) {
+      for (index_t p = 0; p < len; ++p) dst[p] = std::max(src[p] * a + s0, 0.0f);
+    } else {
+      for (index_t p = 0; p < len; ++p) dst[p] = src[p] * a + s0;
+    }
+  }
+
+  // Where a band of output rows goes: channel o of the band at
+  // data + o * channel_stride.
+  struct BandOut {
+    float* data;
+    index_t channel_stride;
+  };
+
+  // Images one at a time (in parallel), each in bands of output rows whose
+  // im2col block is about 64K floats (256 KiB), a multiple of rows_multiple
+  // rows but for a last band that ends at Ho (the band's size never changes
+  // a value: each output sums its K products in the same order): dest(n, oy0, oy1) says where
+  // the band's output goes, the GEMM writes it there (per group) and it is
+  // finished in place while in cache; then done(n, oy0, oy1, data).
+  template <class Dest, class Done>
+  void for_each_band(const Tensor<float>& x, const kernels::Conv2dGeometry& g, index_t rows_multiple,
+                     const float* scale, const float* shift, bool relu, Dest&& dest, Done&& done) const {
+    const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
+    const index_t P = g.col_cols(), K = g.col_rows(), Ho = g.out_height(), Wo = g.out_width();
+    const float* w = weight.value.data();
+    // A band's output in a scratch (rows_multiple > 1: infer_affine_bands)
+    // is held to about 64K floats too, so that it is still in cache when
+    // the sink reads it.
+    const index_t per_row = rows_multiple > 1 ? std::max(K, Cout) * Wo : K * Wo;
+    index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, per_row), 1, Ho);
+    if (rows_multiple > 1) band = std::min(Ho, std::max(rows_multiple, band / rows_multiple * rows_multiple));
+    parallel_for(N, 1, [&](index_t n0, index_t n1) {
+      float* cols = nullptr;
+      if (!g.is_pointwise()) {
+        detail::layer_scratch(0).reserve_discard(K * band * Wo);
+        cols = detail::layer_scratch(0).data();
+      }
+      for (index_t n = n0; n < n1; ++n)
+        for (index_t oy0 = 0; oy0 < Ho; oy0 += band) {
+          const index_t oy1 = std::min(Ho, oy0 + band), Pb = (oy1 - oy0) * Wo;
+          const BandOut out = dest(n, oy0, oy1);
+          for (index_t grp = 0; grp < G; ++grp) {
+            const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
+            const float* b = xin + oy0 * Wo;  // a 1x1 convolution multiplies x itself (Wo == W)
+            index_t ldb = P;
+            if (cols) {
+              kernels::im2col_rows(g, xin, oy0, oy1, cols);
+              b = cols;
+              ldb = Pb;
+            }
+            float* c = out.data + grp * Cg * out.channel_stride;
+            kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, Pb, K, 1.0f, w + grp * Cg * K, K, b, ldb,
+                           0.0f, c, out.channel_stride);
+            for (index_t o = 0; o < Cg; ++o) finish(grp * Cg + o, c + o * out.channel_stride, Pb, scale, shift, relu);
+          }
+          done(n, oy0, oy1, out.data);
+        }
+    });
+  }
+
 
   Conv2dConfig config_;
   Tensor<float> input_;
