@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install_deps.sh
 install_missing libopenblas-dev libbenchmark-dev cmake g++ ninja-build
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_BUILD_BENCH=ON >/dev/null
 cmake --build build --target compare_gemm -j "$(build_jobs)"
 echo "### AVX-512, 1 thread"; env -u OPENBLAS_CORETYPE build/bench/compare_gemm --threads 1
 echo; echo "### AVX-512, 2 threads"; env -u OPENBLAS_CORETYPE build/bench/compare_gemm --threads 2

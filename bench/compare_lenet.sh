@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install_deps.sh
 install_missing python3-torch cmake g++ ninja-build
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_BUILD_BENCH=ON >/dev/null
 cmake --build build --target lenet_throughput -j "$(build_jobs)" >/dev/null
 rounds=${ROUNDS:-3}
 for threads in ${THREADS:-1 2}; do

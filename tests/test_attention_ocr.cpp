@@ -18,6 +18,11 @@
 
 #include "test_util.hpp"
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_attention_ocr {
+
 using namespace nnocr;
 using models::AttentionOcr;
 using models::AttentionOcrConfig;
@@ -269,3 +274,5 @@ TEST_CASE("AttentionOcr model files, and the Recognizer reading with one") {
   beam.beam_width = 3;
   CHECK(pipeline::Recognizer(dir.file("a.safetensors"), beam).read_lines(lines).size() == 3);
 }
+
+}  // namespace nnocr_test_attention_ocr

@@ -33,6 +33,11 @@
 
 #include "test_util.hpp"
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_bad_input {
+
 using namespace nnocr;
 namespace fs = std::filesystem;
 
@@ -664,3 +669,5 @@ TEST_CASE("limits: text files — ground-truth size and JSON nesting") {
   jl.max_depth = 200;
   CHECK(io::parse_json(deep, "deep.json", jl).is_array());
 }
+
+}  // namespace nnocr_test_bad_input

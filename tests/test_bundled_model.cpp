@@ -13,6 +13,13 @@
 #include <nnocr/pipeline/recognizer.hpp>
 #include <nnocr/train/metrics.hpp>
 
+#include "test_util.hpp"
+
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_bundled_model {
+
 using namespace nnocr;
 
 namespace {
@@ -28,7 +35,8 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("The bundled model reads the sample page (held-out font, two columns under a heading)") {
+TEST_CASE("The bundled model reads the sample page (held-out font, two columns under a heading)" *
+          doctest::skip(test::slow_config)) {
   const std::string model = source_path("data/models/crnn-en.safetensors");
   REQUIRE(std::filesystem::exists(model));
   const pipeline::Recognizer ocr(model);
@@ -74,3 +82,5 @@ TEST_CASE("The bundled model reads single lines the same alone and in a batch") 
     CHECK(std::abs(alone[0].confidence - together[i].confidence) < 1e-4f);
   }
 }
+
+}  // namespace nnocr_test_bundled_model

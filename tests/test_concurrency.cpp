@@ -19,6 +19,11 @@
 
 #include "test_util.hpp"
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_concurrency {
+
 namespace {
 
 using namespace nnocr;
@@ -180,3 +185,5 @@ TEST_CASE("determinism: training with the same seed and thread count gives bit-i
   // The test can fail: another seed gives other weights.
   CHECK(train_tiny(dir, "other.safetensors", 2, 6) != a);
 }
+
+}  // namespace nnocr_test_concurrency

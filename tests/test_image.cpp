@@ -268,7 +268,9 @@ TEST_CASE("rotate: zero is the identity, a quarter turn moves pixels where expec
 TEST_CASE("deskew: the skew of a rotated page is found within 0.3 degrees") {
   const Image page = synthetic_page(900, 700, 17);
   CHECK(std::fabs(estimate_skew(page)) <= 0.1);
-  for (double angle : {-7.5, -2.0, 0.6, 3.0, 9.0}) {
+  const std::vector<double> angles =
+      test::slow_config ? std::vector<double>{-2.0, 9.0} : std::vector<double>{-7.5, -2.0, 0.6, 3.0, 9.0};
+  for (double angle : angles) {
     CAPTURE(angle);
     const Image tilted = rotate(page, angle);
     CHECK(std::fabs(estimate_skew(tilted) - angle) <= 0.3);
@@ -281,7 +283,9 @@ TEST_CASE("deskew: the skew of a rotated page is found within 0.3 degrees") {
 TEST_CASE("deskew: a rendered page (the sample page: text in two columns) rotated by a known angle") {
   const Image page = to_gray(read_image(std::string(NNOCR_SOURCE_DIR) + "/data/samples/page.png"));
   CHECK(std::fabs(estimate_skew(page)) <= 0.3);
-  for (double angle : {-9.5, -4.0, -1.2, 0.4, 2.5, 7.0}) {
+  const std::vector<double> angles =
+      test::slow_config ? std::vector<double>{-4.0, 7.0} : std::vector<double>{-9.5, -4.0, -1.2, 0.4, 2.5, 7.0};
+  for (double angle : angles) {
     CAPTURE(angle);
     const Image tilted = rotate(page, angle);
     CHECK(std::fabs(estimate_skew(tilted) - angle) <= 0.3);

@@ -27,6 +27,11 @@
 #include <unistd.h>
 #include <vector>
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_recognizer {
+
 using namespace nnocr;
 using namespace nnocr::pipeline;
 namespace fs = std::filesystem;
@@ -918,3 +923,5 @@ TEST_CASE("Recognizer: empty images, missing and corrupt model files are nnocr::
   writer.save(dir.file("plain.safetensors"));
   CHECK_THROWS_WITH_AS(Recognizer(dir.file("plain.safetensors")), doctest::Contains("nnocr.architecture"), Error);
 }
+
+}  // namespace nnocr_test_recognizer

@@ -458,7 +458,9 @@ TEST_CASE("deskew: a page of rendered text rotated by a known angle is found, an
       }
   }
   CHECK(std::fabs(image::estimate_skew(page)) <= 0.3);
-  for (double angle : {-8.0, -3.7, -0.9, 0.4, 2.2, 6.5}) {
+  const std::vector<double> angles =
+      test::slow_config ? std::vector<double>{-3.7, 6.5} : std::vector<double>{-8.0, -3.7, -0.9, 0.4, 2.2, 6.5};
+  for (double angle : angles) {
     CAPTURE(angle);
     const image::Image tilted = image::rotate(page, angle);
     CHECK(std::fabs(image::estimate_skew(tilted) - angle) <= 0.3);

@@ -91,15 +91,19 @@ TEST_CASE("a small CNN learns real MNIST digits") {
   const double acc_before = static_cast<double>(train::count_correct(net.infer(x), y)) / 500.0;
   const double loss_before = train::cross_entropy(net.infer(x), y).loss;
   net.train();
-  run_steps(net, opt, 0, 250, 32);
+  // 250 steps; 60 in the slow configurations (sanitizers, qemu: 80-90 s
+  // for 250 there), which still have to learn well past chance.
+  const index_t steps = test::slow_config ? 60 : 250;
+  run_steps(net, opt, 0, steps, 32);
   net.eval();
   const Tensor<float> logits = net.infer(x);
   const double acc = static_cast<double>(train::count_correct(logits, y)) / 500.0;
   const double loss = train::cross_entropy(logits, y).loss;
-  INFO("held-out accuracy before ", acc_before, ", after ", acc, "; loss ", loss_before, " -> ", loss);
+  INFO("held-out accuracy before ", acc_before, ", after ", acc, "; loss ", loss_before, " -> ", loss, " (", steps,
+       " steps)");
   CHECK(acc_before < 0.3);
   CHECK(loss < 0.5 * loss_before);
-  CHECK(acc > 0.85);  // chance is 0.1
+  CHECK(acc > (test::slow_config ? 0.75 : 0.85));  // chance is 0.1
 }
 
 TEST_CASE("checkpoint: resume gives the same weights as an uninterrupted run") {

@@ -16,6 +16,11 @@
 
 #include "test_util.hpp"
 
+// Everything in a namespace of its own: the pipeline-level test files are
+// compiled as one unit (tests/CMakeLists.txt, NNOCR_UNITY_TESTS), and their
+// helpers and using-directives must not meet.
+namespace nnocr_test_transformer_ocr {
+
 using namespace nnocr;
 using models::TransformerOcr;
 using models::TransformerOcrConfig;
@@ -287,3 +292,5 @@ TEST_CASE("TransformerOcr model files, and nnocr's Recognizer reading with one")
   beam.lm = std::make_shared<decode::CharLm>(decode::CharLm::train("ab c\nca b\n", 2));
   CHECK_THROWS_WITH_AS(pipeline::Recognizer(dir.file("t.safetensors"), beam), doctest::Contains("CTC models"), Error);
 }
+
+}  // namespace nnocr_test_transformer_ocr

@@ -16,6 +16,16 @@
 
 namespace nnocr::test {
 
+// The unoptimised sanitizer build and the aarch64 build under qemu (see
+// tests/CMakeLists.txt) run 10-300x slower than the native one: there the
+// tests that read a whole page with the bundled model are skipped, and a
+// few others try fewer cases; the native build runs everything.
+#ifdef NNOCR_SLOW_CONFIG
+inline constexpr bool slow_config = true;
+#else
+inline constexpr bool slow_config = false;
+#endif
+
 // Every ISA this machine can run; each kernel test loops over them and
 // compares with the scalar reference.
 inline std::vector<simd::Isa> isas() { return simd::available_isas(); }
