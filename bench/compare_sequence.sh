@@ -15,23 +15,29 @@
 # PyTorch runs with OPENBLAS_CORETYPE unset (this environment sets it to
 # Haswell, which halves torch's matmul speed) and OPENBLAS_NUM_THREADS=1,
 # OMP_NUM_THREADS=1: torch.set_num_threads(1) alone does not bound Debian's
-# OpenBLAS. Needs python3-torch (installed here if missing) and a Release
-# build (configured here).
+# OpenBLAS. Both sides run under the same glibc heap settings, those of
+# keep_freed_memory() (core/memory.hpp, which nnocr's training programs
+# call), given to both processes through GLIBC_TUNABLES: without them
+# PyTorch maps and unmaps its large tensors on every call and its figures
+# move by up to 2x from one process to the next (2026-12-07), which
+# compares allocators, not layers. Needs python3-torch (installed here if
+# missing) and a Release build (configured here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install_deps.sh
 install_missing python3-torch cmake g++ ninja-build libbenchmark-dev
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNNOCR_BUILD_BENCH=ON >/dev/null
 cmake --build build --target bench_lstm bench_attention bench_ctc -j "$(build_jobs)" >/dev/null
 rounds=${ROUNDS:-3}
 log=$(mktemp /tmp/nnocr_compare_sequence.XXXXXX)
 trap 'rm -f "$log"' EXIT
-torch() { env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 "$@"; }
+heap=GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=268435456
+torch() { env -u OPENBLAS_CORETYPE "$heap" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 "$@"; }
 # The CTC loss on the ISA nnocr would pick: bench_ctc registers the
 # available ISAs from the plainest to the widest.
 isa=$(build/bench/bench_ctc --benchmark_list_tests | sed -n 's|^ctc_loss_forward_backward/||p' | tail -1)
 gbench() {  # tag binary filter: per benchmark, the median of 5 half-second runs, as a tagged CSV line
-  "$2" --benchmark_filter="$3" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
+  env "$heap" "$2" --benchmark_filter="$3" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
     grep '^"[^"]*_median"' | sed "s/^/$1 /"
 }
