@@ -202,8 +202,8 @@ inline bool tiling_max_pool(const nn::Layer* layer) {
 // of rows: each band of the convolution's output (Conv2d::infer_affine_bands)
 // has the columns past each line's width zeroed, as conv_stack_infer does
 // between layers, and is pooled straight into the result, so the
-// full-resolution maps are never stored. The same values as the four
-// layers one after another, bit for bit.
+// full-resolution maps are never stored. The same values as infer_affine
+// and then the pool, bit for bit (see Conv2d::infer_affine_bands).
 inline Tensor<float> conv_pool_infer(const nn::Conv2d& conv, const float* scale, const float* shift, bool relu,
                                      const nn::MaxPool2d& pool, const Tensor<float>& x,
                                      const std::vector<index_t>& conv_widths, index_t conv_height,

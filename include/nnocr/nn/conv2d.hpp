@@ -187,7 +187,10 @@ class Conv2d : public Layer {
   // band = [Cout, (oy1 - oy0) Wo], finished (affine, ReLU), in a per-thread
   // scratch that is the sink's to change and is reused once it returns. Images run in parallel, so
   // sink is called from several threads at once, for different images.
-  // The values are those of infer_affine, bit for bit (the same GEMM sums).
+  // The values are those of infer_affine, bit for bit: each output sums
+  // the same products in the same order, whatever the band (except where a
+  // band or infer_affine's is a single output position, which the GEMM
+  // runs as a matrix-vector product: equal up to rounding).
   // models/conv_stack.hpp fuses a max-pool this way: the full-resolution
   // output of a line's first convolution (32 channels of 32 rows) is never
   // written to memory.
