@@ -148,7 +148,7 @@ class Conv2d : public Layer {
     // Large images, one at a time: bands of output rows whose im2col block
     // is about 64K floats (256 KiB), convolved straight into y.
     for_each_band(
-        x, g, 1, scale, shift, relu,
+        x, g, band_rows(K * g.out_width(), g.out_height(), 1), scale, shift, relu,
         [&](index_t n, index_t oy0, index_t) { return BandOut{y.data() + n * Cout * P + oy0 * g.out_width(), P}; },
         [](index_t, index_t, index_t, float*) {});
     return y;
@@ -185,8 +185,9 @@ class Conv2d : public Layer {
   // rows [oy0, oy1) (a multiple of `rows_multiple` rows, except a last band
   // that ends at the output height), sink(n, oy0, oy1, band) receives
   // band = [Cout, (oy1 - oy0) Wo], finished (affine, ReLU), in a per-thread
-  // scratch that is the sink's to change and is reused once it returns. Images run in parallel, so
-  // sink is called from several threads at once, for different images.
+  // scratch that is the sink's to change and is reused once it returns.
+  // Images run in parallel, so sink is called from several threads at once,
+  // for different images.
   // The values are those of infer_affine, bit for bit: each output sums
   // the same products in the same order, whatever the band (except where a
   // band or infer_affine's is a single output position, which the GEMM
@@ -200,8 +201,10 @@ class Conv2d : public Layer {
     NNOCR_CHECK(rows_multiple >= 1, "Conv2d::infer_affine_bands: rows_multiple ", rows_multiple, " must be >= 1");
     const kernels::Conv2dGeometry g = geometry(x);
     const index_t Cout = config_.out_channels, Wo = g.out_width();
+    // The band's output, in a scratch, is held near 64K floats too, so that
+    // it is still in cache when the sink reads it.
     for_each_band(
-        x, g, rows_multiple, scale, shift, relu,
+        x, g, band_rows(std::max(g.col_rows(), Cout) * Wo, g.out_height(), rows_multiple), scale, shift, relu,
         [&](index_t, index_t oy0, index_t oy1) {
           detail::layer_scratch(1).reserve_discard(Cout * (oy1 - oy0) * Wo);
           return BandOut{detail::layer_scratch(1).data(), (oy1 - oy0) * Wo};
@@ -296,24 +299,12 @@ class Conv2d : public Layer {
   }
 
  private:
-  // Bias, affine and ReLU of output channel c on len positions of dst, in
-  // place (the GEMM's result).
-  void finish(index_t c, float* dst, index_t len, const float* scale, const float* shift, bool relu) const {
-    if (!relu && !scale && !config_.bias) return;
-    const float bo = config_.bias ? bias.value[c] : 0.0f;
-    const float a = scale ? scale[c] : 1.0f, s0 = scale ? shift[c] + a * bo : bo;
-    if (relu) {
-      for (index_t p = 0; p < len; ++p) dst[p] = std::max(dst[p] * a + s0, 0.0f);
-    } else {
-      for (index_t p = 0; p < len; ++p) dst[p] = dst[p] * a + s0;
-    }
-  }
-  // From src to dst in one pass (the small-image path finishes out of a
-  // scratch).
+  // Bias, affine and ReLU of output channel c on len positions, from src
+  // (a GEMM's result) to dst (the same place when convolved in place).
   void finish(index_t c, const float* src, float* dst, index_t len, const float* scale, const float* shift,
               bool relu) const {
     if (!relu && !scale && !config_.bias) {
-      std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(len));
+      if (src != dst) std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(len));
       return;
     }
     const float bo = config_.bias ? bias.value[c] : 0.0f;
@@ -325,6 +316,14 @@ class Conv2d : public Layer {
     }
   }
 
+  // Rows per band: as many as keep `floats_per_row` x rows near 64K floats
+  // (256 KiB, in cache), at least 1 and at most Ho, rounded down to a
+  // multiple of `multiple` (but never below it, nor above Ho).
+  static index_t band_rows(index_t floats_per_row, index_t Ho, index_t multiple) {
+    const index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, floats_per_row), 1, Ho);
+    return std::min(Ho, std::max(multiple, band / multiple * multiple));
+  }
+
   // Where a band of output rows goes: channel o of the band at
   // data + o * channel_stride.
   struct BandOut {
@@ -332,25 +331,19 @@ class Conv2d : public Layer {
     index_t channel_stride;
   };
 
-  // Images one at a time (in parallel), each in bands of output rows whose
-  // im2col block is about 64K floats (256 KiB), a multiple of rows_multiple
-  // rows but for a last band that ends at Ho (the band's size never changes
-  // a value: each output sums its K products in the same order): dest(n, oy0, oy1) says where
-  // the band's output goes, the GEMM writes it there (per group) and it is
-  // finished in place while in cache; then done(n, oy0, oy1, data).
+  // Images one at a time (in parallel), each in bands of `band` output
+  // rows (the last band ends at Ho; the band's size never changes a value:
+  // each output sums its K products in the same order): dest(n, oy0, oy1)
+  // says where the band's output goes, the GEMM writes it there (per
+  // group) and it is finished in place while in cache; then
+  // done(n, oy0, oy1, data).
   template <class Dest, class Done>
-  void for_each_band(const Tensor<float>& x, const kernels::Conv2dGeometry& g, index_t rows_multiple,
-                     const float* scale, const float* shift, bool relu, Dest&& dest, Done&& done) const {
+  void for_each_band(const Tensor<float>& x, const kernels::Conv2dGeometry& g, index_t band, const float* scale,
+                     const float* shift, bool relu, Dest&& dest, Done&& done) const {
     const index_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
     const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
     const index_t P = g.col_cols(), K = g.col_rows(), Ho = g.out_height(), Wo = g.out_width();
     const float* w = weight.value.data();
-    // A band's output in a scratch (rows_multiple > 1: infer_affine_bands)
-    // is held to about 64K floats too, so that it is still in cache when
-    // the sink reads it.
-    const index_t per_row = rows_multiple > 1 ? std::max(K, Cout) * Wo : K * Wo;
-    index_t band = std::clamp<index_t>(65536 / std::max<index_t>(1, per_row), 1, Ho);
-    if (rows_multiple > 1) band = std::min(Ho, std::max(rows_multiple, band / rows_multiple * rows_multiple));
     parallel_for(N, 1, [&](index_t n0, index_t n1) {
       float* cols = nullptr;
       if (!g.is_pointwise()) {
@@ -373,13 +366,15 @@ class Conv2d : public Layer {
             float* c = out.data + grp * Cg * out.channel_stride;
             kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, Pb, K, 1.0f, w + grp * Cg * K, K, b, ldb,
                            0.0f, c, out.channel_stride);
-            for (index_t o = 0; o < Cg; ++o) finish(grp * Cg + o, c + o * out.channel_stride, Pb, scale, shift, relu);
+            for (index_t o = 0; o < Cg; ++o) {
+              float* row = c + o * out.channel_stride;
+              finish(grp * Cg + o, row, row, Pb, scale, shift, relu);
+            }
           }
           done(n, oy0, oy1, out.data);
         }
     });
   }
-
 
   Conv2dConfig config_;
   Tensor<float> input_;
