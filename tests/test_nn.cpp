@@ -54,6 +54,12 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
       {6, 4, 2, {1, 3}, 1, {0, 1}, 1, 3, 17}, {1, 2, 1, 5, 3, 2, {1, 2}, 13, 14},
       // im2col blocks over 64K floats: convolved one band of output rows at a time
       {32, 3, 1, 3, {2, 1}, 1, 1, 5, 240},
+      // one image to a GEMM (over 512 output positions), 3x3, stride 1, 8+
+      // channels: Winograd F(2x2, 3x3) in bands of rows; odd and even output
+      // sizes, paddings 0, 1, 2 and (0, 1), output channels not a multiple
+      // of any micro-kernel's rows, several chunks of tiles per band
+      {16, 12, 1, 3, 1, 1, 1, 9, 71},      {8, 9, 1, 3, 1, 0, 1, 12, 60},     {24, 40, 1, 3, 1, 2, 1, 7, 90},
+      {8, 8, 1, 3, 1, {0, 1}, 1, 6, 100},  {64, 96, 1, 3, 1, 1, 1, 4, 300},
   };
   for (const Case& c : cases) {
     nn::Conv2dConfig cfg;
@@ -97,41 +103,59 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
 
 TEST_CASE("Conv2d::infer_affine equals Conv2d, then BatchNorm2d (eval) and ReLU") {
   Rng rng(4);
-  for (bool with_bias : {false, true})
-    for (bool relu : {false, true}) {
-      nn::Conv2dConfig cfg;
-      cfg.in_channels = 3;
-      cfg.out_channels = 5;
-      cfg.kernel = 3;
-      cfg.padding = 1;
-      cfg.bias = with_bias;
-      nn::Conv2d conv(cfg, rng);
-      nn::BatchNorm2d bn(5);
-      for (index_t c = 0; c < 5; ++c) {
-        bn.running_mean[c] = rng.uniform(-1.0f, 1.0f);
-        bn.running_var[c] = rng.uniform(0.3f, 2.0f);
-        bn.weight.value[c] = rng.uniform(-1.5f, 1.5f);
-        bn.bias.value[c] = rng.uniform(-1.0f, 1.0f);
+  // 3 -> 5 channels on small images: im2col, several images to a GEMM;
+  // 8 -> 12 on one image to a GEMM: Winograd, finished by its output
+  // transform (and, turned off, im2col in bands).
+  for (const index_t cin : {3, 8}) {
+    for (bool with_bias : {false, true})
+      for (bool relu : {false, true}) {
+        const index_t cout = cin == 3 ? 5 : 12;
+        nn::Conv2dConfig cfg;
+        cfg.in_channels = cin;
+        cfg.out_channels = cout;
+        cfg.kernel = 3;
+        cfg.padding = 1;
+        cfg.bias = with_bias;
+        nn::Conv2d conv(cfg, rng);
+        nn::BatchNorm2d bn(cout);
+        for (index_t c = 0; c < cout; ++c) {
+          bn.running_mean[c] = rng.uniform(-1.0f, 1.0f);
+          bn.running_var[c] = rng.uniform(0.3f, 2.0f);
+          bn.weight.value[c] = rng.uniform(-1.5f, 1.5f);
+          bn.bias.value[c] = rng.uniform(-1.0f, 1.0f);
+        }
+        bn.eval();
+        const Tensor<float> x = cin == 3 ? random_tensor({2, 3, 6, 9}, rng) : random_tensor({2, 8, 7, 80}, rng);
+        Tensor<float> want = bn.infer(conv.infer(x));
+        if (relu)
+          for (index_t i = 0; i < want.numel(); ++i) want[i] = std::max(want[i], 0.0f);
+        std::vector<float> scale, shift;
+        bn.eval_affine(scale, shift);
+        const Tensor<float> got = conv.infer_affine(x, scale.data(), shift.data(), relu);
+        REQUIRE(got.shape() == want.shape());
+        double worst = 0.0;
+        index_t zeros = 0;
+        for (index_t i = 0; i < want.numel(); ++i) {
+          worst = std::max(worst, static_cast<double>(std::abs(got[i] - want[i])));
+          zeros += got[i] == 0.0f;
+        }
+        INFO("channels ", cin, " bias ", with_bias, " relu ", relu);
+        CHECK(worst < 1e-5);
+        CHECK((zeros > 0) == relu);  // the ReLU really clamps something
+        if (cin == 8) {
+          conv.use_winograd(false);
+          const Tensor<float> direct = conv.infer_affine(x, scale.data(), shift.data(), relu);
+          double gap = 0.0;
+          index_t unequal = 0;
+          for (index_t i = 0; i < want.numel(); ++i) {
+            gap = std::max(gap, static_cast<double>(std::abs(got[i] - direct[i])));
+            unequal += got[i] != direct[i];
+          }
+          CHECK(gap < 1e-5);
+          CHECK(unequal > 0);  // the two really are different arithmetic
+        }
       }
-      bn.eval();
-      const Tensor<float> x = random_tensor({2, 3, 6, 9}, rng);
-      Tensor<float> want = bn.infer(conv.infer(x));
-      if (relu)
-        for (index_t i = 0; i < want.numel(); ++i) want[i] = std::max(want[i], 0.0f);
-      std::vector<float> scale, shift;
-      bn.eval_affine(scale, shift);
-      const Tensor<float> got = conv.infer_affine(x, scale.data(), shift.data(), relu);
-      REQUIRE(got.shape() == want.shape());
-      double worst = 0.0;
-      index_t zeros = 0;
-      for (index_t i = 0; i < want.numel(); ++i) {
-        worst = std::max(worst, static_cast<double>(std::abs(got[i] - want[i])));
-        zeros += got[i] == 0.0f;
-      }
-      INFO("bias ", with_bias, " relu ", relu);
-      CHECK(worst < 1e-5);
-      CHECK((zeros > 0) == relu);  // the ReLU really clamps something
-    }
+  }
 }
 
 TEST_CASE("MaxPool2d: inference (no argmax kept) equals the training forward, NaN and ties included") {
@@ -185,6 +209,29 @@ TEST_CASE("Conv2d gradients") {
   small.padding = 1;
   nn::Conv2d conv_small(small, rng);
   require_gradients(conv_small, random_tensor({11, 1, 4, 4}, rng));
+  // 3x3, stride 1, 8 channels each side: the input gradient by Winograd
+  // (the kernel turned, padding 2 - p), with paddings 1 and (0, 2); it
+  // equals the im2col path's (use_winograd(false)) up to rounding.
+  for (const Size2 pad : {Size2(1, 1), Size2(0, 2)}) {
+    nn::Conv2dConfig wc;
+    wc.in_channels = 8;
+    wc.out_channels = 9;
+    wc.padding = pad;
+    nn::Conv2d wconv(wc, rng);
+    const Tensor<float> x = random_tensor({2, 8, 5, 6}, rng);
+    require_gradients(wconv, x);
+    const Tensor<float> y = wconv.forward(x);
+    const Tensor<float> dy = random_tensor(y.shape(), rng);
+    const Tensor<float> dx_winograd = wconv.backward(dy);
+    wconv.use_winograd(false);
+    wconv.forward(x);
+    const Tensor<float> dx_im2col = wconv.backward(dy);
+    REQUIRE(dx_winograd.shape() == x.shape());
+    double gap = 0.0;
+    for (index_t i = 0; i < x.numel(); ++i)
+      gap = std::max(gap, static_cast<double>(std::abs(dx_winograd[i] - dx_im2col[i])));
+    CHECK(gap < 1e-5);
+  }
 }
 
 TEST_CASE("Conv2d: images convolved several to a GEMM equal images convolved one by one; no input gradient") {

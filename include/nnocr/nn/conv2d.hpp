@@ -8,10 +8,16 @@
 //   forward   Y_g  = W_g [Cout/G, K] * cols_g [K, P]            (K = C/G kh kw, P = Ho Wo)
 //   backward  dW_g += dY_g [Cout/G, P] * cols_g^T,  db += row sums of dY
 //             dcols = W_g^T * dY_g,  dx = col2im(dcols)
+// (for a 3x3 stride-1 kernel, dx is dY correlated with the kernel turned
+// by 180 degrees, which runs by Winograd: see backward).
 // Small images go several to a GEMM, their cols side by side ([K, n P]:
 // see detail::images_per_gemm), large ones one at a time (forward in bands
 // of output rows). A 1x1, stride-1, unpadded convolution uses x itself as
-// cols.
+// cols. The banded forward of a 3x3, stride-1 convolution with 8 or more
+// channels on each side (the recognizers' conv stacks) runs by Winograd's
+// F(2x2, 3x3) instead (kernels/winograd.hpp): 16 instead of 36 multiply-adds
+// per 2x2 outputs and channel pair, the same values up to rounding;
+// use_winograd(false) turns it off.
 // Threads: images run in parallel (each GEMM on one thread). Weight
 // gradients are summed per fixed chunk of images and the chunks added in
 // order, so the result does not depend on the thread count.
@@ -21,13 +27,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "../core/aligned.hpp"
 #include "../core/rng.hpp"
 #include "../core/thread_pool.hpp"
 #include "../kernels/conv.hpp"
 #include "../kernels/gemm.hpp"
+#include "../kernels/winograd.hpp"
 #include "module.hpp"
 
 namespace nnocr::nn {
@@ -148,7 +158,7 @@ class Conv2d : public Layer {
     // Large images, one at a time: bands of output rows whose im2col block
     // is about 64K floats (256 KiB), convolved straight into y.
     for_each_band(
-        x, g, band_rows(K * g.out_width(), g.out_height(), 1), scale, shift, relu,
+        x, g, band_height(g, K * g.out_width(), 1), scale, shift, relu,
         [&](index_t n, index_t oy0, index_t) { return BandOut{y.data() + n * Cout * P + oy0 * g.out_width(), P}; },
         [](index_t, index_t, index_t, float*) {});
     return y;
@@ -204,12 +214,20 @@ class Conv2d : public Layer {
     // The band's output, in a scratch, is held near 64K floats too, so that
     // it is still in cache when the sink reads it.
     for_each_band(
-        x, g, band_rows(std::max(g.col_rows(), Cout) * Wo, g.out_height(), rows_multiple), scale, shift, relu,
+        x, g, band_height(g, std::max(g.col_rows(), Cout) * Wo, rows_multiple), scale, shift, relu,
         [&](index_t, index_t oy0, index_t oy1) {
           detail::layer_scratch(1).reserve_discard(Cout * (oy1 - oy0) * Wo);
           return BandOut{detail::layer_scratch(1).data(), (oy1 - oy0) * Wo};
         },
         [&](index_t n, index_t oy0, index_t oy1, float* band) { sink(n, oy0, oy1, band); });
+  }
+
+  // Whether the banded forward (large images) and the input gradient run
+  // by Winograd's F(2x2, 3x3) where it applies (the default) or always by
+  // im2col + GEMM.
+  void use_winograd(bool on) { winograd_ = on; }
+  bool winograd(const kernels::Conv2dGeometry& g) const {
+    return winograd_ && config_.groups == 1 && kernels::winograd_applies(g, config_.out_channels);
   }
 
   Tensor<float> backward(const Tensor<float>& grad_y) override {
@@ -231,13 +249,40 @@ class Conv2d : public Layer {
     // output gradients side by side (see images_per_gemm): one GEMM for
     // their weight gradient, one for their column gradients.
     const index_t together = g.is_pointwise() ? 1 : detail::images_per_gemm(K, P, per_chunk);
+    // The input gradient of a 3x3, stride-1 convolution is itself one: dy
+    // correlated with the kernel turned by 180 degrees and its channels
+    // swapped, padded by 2 - padding. Where that convolution qualifies, it
+    // runs by Winograd, one image at a time, instead of W^T dY and col2im.
+    kernels::Conv2dGeometry gt;
+    gt.channels = Cout;
+    gt.height = g.out_height();
+    gt.width = g.out_width();
+    gt.kernel_h = gt.kernel_w = 3;
+    gt.pad_h = 2 - g.pad_h;
+    gt.pad_w = 2 - g.pad_w;
+    std::optional<kernels::WinogradWeights> wino_dx;
+    std::vector<float> unit_affine;
+    if (want_dx && winograd_ && G == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+        g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 && kernels::winograd_applies(gt, C)) {
+      std::vector<float> turned(static_cast<std::size_t>(C * Cout * 9));  // [C, Cout, 3, 3]
+      for (index_t o = 0; o < Cout; ++o)
+        for (index_t c = 0; c < C; ++c)
+          for (index_t k = 0; k < 9; ++k)
+            turned[static_cast<std::size_t>((c * Cout + o) * 9 + (8 - k))] = w[(o * C + c) * 9 + k];
+      wino_dx.emplace(turned.data(), C, Cout, kernels::gemm_arch(simd::active_isa()));
+      unit_affine.assign(static_cast<std::size_t>(2 * C), 0.0f);
+      std::fill(unit_affine.begin(), unit_affine.begin() + C, 1.0f);
+    }
     parallel_for(chunks, 1, [&](index_t k0, index_t k1) {
       AlignedBuffer<float>& cols_buf = detail::layer_scratch(0);
       AlignedBuffer<float>& dcols_buf = detail::layer_scratch(1);
       AlignedBuffer<float>& dy_buf = detail::layer_scratch(2);
       if (!g.is_pointwise()) {
         cols_buf.reserve_discard(K * together * P);
-        if (want_dx) dcols_buf.reserve_discard(K * together * P);
+        if (wino_dx)
+          dcols_buf.reserve_discard(kernels::winograd_scratch_floats(gt, C, wino_dx->arch().nr));
+        else if (want_dx)
+          dcols_buf.reserve_discard(K * together * P);
         if (together > 1) dy_buf.reserve_discard(Cg * together * P);
       }
       for (index_t k = k0; k < k1; ++k) {
@@ -270,7 +315,11 @@ class Conv2d : public Layer {
               }
               kernels::sgemm(kernels::Trans::no, kernels::Trans::yes, Cg, K, ld, 1.0f, dyc, ld, cols, ld, 1.0f,
                              dw + grp * Cg * K, K);
-              if (want_dx) {
+              if (wino_dx) {  // dx is zero: written, not added to
+                for (index_t j = 0; j < count; ++j)
+                  kernels::winograd_rows(gt, *wino_dx, dy_of(j), 0, H, unit_affine.data(), unit_affine.data() + C,
+                                         false, dx_of(j), H * W, dcols_buf.data());
+              } else if (want_dx) {
                 kernels::sgemm(kernels::Trans::yes, kernels::Trans::no, K, ld, Cg, 1.0f, w + grp * Cg * K, K, dyc, ld,
                                0.0f, dcols_buf.data(), ld);
                 for (index_t j = 0; j < count; ++j) kernels::col2im_add(g, dcols_buf.data() + j * P, dx_of(j), ld);
@@ -324,6 +373,13 @@ class Conv2d : public Layer {
     return std::min(Ho, std::max(multiple, band / multiple * multiple));
   }
 
+  // band_rows for for_each_band; Winograd's tiles are two rows high, so
+  // its bands start on even rows.
+  index_t band_height(const kernels::Conv2dGeometry& g, index_t floats_per_row, index_t multiple) const {
+    if (winograd(g)) multiple = std::lcm(multiple, index_t{2});
+    return band_rows(floats_per_row, g.out_height(), multiple);
+  }
+
   // Where a band of output rows goes: channel o of the band at
   // data + o * channel_stride.
   struct BandOut {
@@ -335,8 +391,8 @@ class Conv2d : public Layer {
   // rows (the last band ends at Ho; the band's size never changes a value:
   // each output sums its K products in the same order): dest(n, oy0, oy1)
   // says where the band's output goes, the GEMM writes it there (per
-  // group) and it is finished in place while in cache; then
-  // done(n, oy0, oy1, data).
+  // group) and it is finished in place while in cache (or Winograd's
+  // output transform writes it finished); then done(n, oy0, oy1, data).
   template <class Dest, class Done>
   void for_each_band(const Tensor<float>& x, const kernels::Conv2dGeometry& g, index_t band, const float* scale,
                      const float* shift, bool relu, Dest&& dest, Done&& done) const {
@@ -344,9 +400,24 @@ class Conv2d : public Layer {
     const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
     const index_t P = g.col_cols(), K = g.col_rows(), Ho = g.out_height(), Wo = g.out_width();
     const float* w = weight.value.data();
+    std::optional<kernels::WinogradWeights> wino;
+    std::vector<float> affine;  // Winograd: finish's factor and offset per channel, applied by the transform
+    if (winograd(g)) {
+      NNOCR_CHECK(band % 2 == 0 || band >= Ho, "Conv2d: Winograd bands of ", band, " rows do not start on even rows");
+      wino.emplace(w, Cout, g.channels, kernels::gemm_arch(simd::active_isa()));
+      affine.resize(2 * static_cast<std::size_t>(Cout));
+      for (index_t o = 0; o < Cout; ++o) {
+        const float bo = config_.bias ? bias.value[o] : 0.0f, a = scale ? scale[o] : 1.0f;
+        affine[static_cast<std::size_t>(o)] = a;
+        affine[static_cast<std::size_t>(Cout + o)] = scale ? shift[o] + a * bo : bo;
+      }
+    }
     parallel_for(N, 1, [&](index_t n0, index_t n1) {
       float* cols = nullptr;
-      if (!g.is_pointwise()) {
+      if (wino) {
+        detail::layer_scratch(0).reserve_discard(kernels::winograd_scratch_floats(g, Cout, wino->arch().nr));
+        cols = detail::layer_scratch(0).data();
+      } else if (!g.is_pointwise()) {
         detail::layer_scratch(0).reserve_discard(K * band * Wo);
         cols = detail::layer_scratch(0).data();
       }
@@ -356,6 +427,12 @@ class Conv2d : public Layer {
           const BandOut out = dest(n, oy0, oy1);
           for (index_t grp = 0; grp < G; ++grp) {
             const float* xin = x.data() + (n * C + grp * g.channels) * H * W;
+            float* c = out.data + grp * Cg * out.channel_stride;
+            if (wino) {  // groups == 1; finished by the output transform
+              kernels::winograd_rows(g, *wino, xin, oy0, oy1, affine.data(), affine.data() + Cout, relu, c,
+                                     out.channel_stride, cols);
+              continue;
+            }
             const float* b = xin + oy0 * Wo;  // a 1x1 convolution multiplies x itself (Wo == W)
             index_t ldb = P;
             if (cols) {
@@ -363,7 +440,6 @@ class Conv2d : public Layer {
               b = cols;
               ldb = Pb;
             }
-            float* c = out.data + grp * Cg * out.channel_stride;
             kernels::sgemm(kernels::Trans::no, kernels::Trans::no, Cg, Pb, K, 1.0f, w + grp * Cg * K, K, b, ldb,
                            0.0f, c, out.channel_stride);
             for (index_t o = 0; o < Cg; ++o) {
@@ -377,6 +453,7 @@ class Conv2d : public Layer {
   }
 
   Conv2dConfig config_;
+  bool winograd_ = true;
   Tensor<float> input_;
 };
 
