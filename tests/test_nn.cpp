@@ -158,6 +158,40 @@ TEST_CASE("Conv2d::infer_affine equals Conv2d, then BatchNorm2d (eval) and ReLU"
   }
 }
 
+TEST_CASE("Conv2d: the kept Winograd weights follow changes to the weights and to the ISA") {
+  Rng rng(9);
+  nn::Conv2dConfig cfg;
+  cfg.in_channels = 8;
+  cfg.out_channels = 8;
+  cfg.padding = 1;
+  nn::Conv2d conv(cfg, rng);
+  const Tensor<float> x = random_tensor({1, 8, 6, 100}, rng), dy = random_tensor({1, 8, 6, 100}, rng);
+  auto gap = [](const Tensor<float>& a, const Tensor<float>& b) {
+    double worst = 0.0;
+    for (index_t i = 0; i < a.numel(); ++i) worst = std::max(worst, static_cast<double>(std::abs(a[i] - b[i])));
+    return worst;
+  };
+  // Each ISA in turn (its micro-kernel's weights are rebuilt), then three
+  // calls with the weights changed in between.
+  for (simd::Isa isa : test::isas()) {
+    simd::IsaScope scope(isa);
+    for (int round = 0; round < 3; ++round) {
+      conv.use_winograd(true);
+      const Tensor<float> y = conv.infer(x);
+      conv.forward(x);
+      const Tensor<float> dx = conv.backward(dy);
+      conv.use_winograd(false);
+      const Tensor<float> y_ref = conv.infer(x);
+      conv.forward(x);
+      const Tensor<float> dx_ref = conv.backward(dy);
+      INFO(test::isa_label(isa), " round ", round);
+      CHECK(gap(y, y_ref) < 1e-5);
+      CHECK(gap(dx, dx_ref) < 1e-5);
+      conv.weight.value[static_cast<index_t>(round) * 37] += 0.5f;  // an optimizer step, say
+    }
+  }
+}
+
 TEST_CASE("MaxPool2d: inference (no argmax kept) equals the training forward, NaN and ties included") {
   Rng rng(12);
   const std::vector<std::pair<Size2, Size2>> shapes = {{2, 2}, {{2, 1}, {2, 1}}, {3, 2}, {{2, 3}, {2, 3}}};

@@ -27,8 +27,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <numeric>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,34 @@ inline index_t images_per_gemm(index_t K, index_t P, index_t limit) {
 // Chunks of images over which weight gradients are summed: a function of
 // the batch size only (never of the thread count).
 inline index_t gradient_chunks(index_t batch) { return std::min<index_t>(batch, 8); }
+
+// A Conv2d's Winograd weights, built when first needed and kept while the
+// weights they were built from (compared bit for bit on each call: much
+// cheaper than the transform, which took about a sixth of a one-line
+// convolution with 96 -> 128 channels) and the micro-kernel stay the same.
+// Thread-safe: infer() may run on one model from several threads.
+class WinogradCache {
+ public:
+
+  // The weights built by build() from w[0 .. n) for `arch`, or the kept ones.
+  template <class Build>
+  std::shared_ptr<const kernels::WinogradWeights> get(const float* w, index_t n, const kernels::detail::GemmArch& arch,
+                                                      Build&& build) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::size_t count = static_cast<std::size_t>(n);
+    if (!weights_ || &weights_->arch() != &arch || source_.size() != count ||
+        std::memcmp(source_.data(), w, sizeof(float) * count) != 0) {
+      weights_ = std::make_shared<const kernels::WinogradWeights>(build());
+      source_.assign(w, w + count);
+    }
+    return weights_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<float> source_;
+  std::shared_ptr<const kernels::WinogradWeights> weights_;
+};
 
 }  // namespace detail
 
@@ -260,16 +289,19 @@ class Conv2d : public Layer {
     gt.kernel_h = gt.kernel_w = 3;
     gt.pad_h = 2 - g.pad_h;
     gt.pad_w = 2 - g.pad_w;
-    std::optional<kernels::WinogradWeights> wino_dx;
+    std::shared_ptr<const kernels::WinogradWeights> wino_dx;
     std::vector<float> unit_affine;
     if (want_dx && winograd_ && G == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
         g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 && kernels::winograd_applies(gt, C)) {
-      std::vector<float> turned(static_cast<std::size_t>(C * Cout * 9));  // [C, Cout, 3, 3]
-      for (index_t o = 0; o < Cout; ++o)
-        for (index_t c = 0; c < C; ++c)
-          for (index_t k = 0; k < 9; ++k)
-            turned[static_cast<std::size_t>((c * Cout + o) * 9 + (8 - k))] = w[(o * C + c) * 9 + k];
-      wino_dx.emplace(turned.data(), C, Cout, kernels::gemm_arch(simd::active_isa()));
+      const kernels::detail::GemmArch& arch = kernels::gemm_arch(simd::active_isa());
+      wino_dx = input_gradient_cache_.get(w, weight.numel(), arch, [&] {
+        std::vector<float> turned(static_cast<std::size_t>(C * Cout * 9));  // [C, Cout, 3, 3]
+        for (index_t o = 0; o < Cout; ++o)
+          for (index_t c = 0; c < C; ++c)
+            for (index_t k = 0; k < 9; ++k)
+              turned[static_cast<std::size_t>((c * Cout + o) * 9 + (8 - k))] = w[(o * C + c) * 9 + k];
+        return kernels::WinogradWeights(turned.data(), C, Cout, arch);
+      });
       unit_affine.assign(static_cast<std::size_t>(2 * C), 0.0f);
       std::fill(unit_affine.begin(), unit_affine.begin() + C, 1.0f);
     }
@@ -400,11 +432,13 @@ class Conv2d : public Layer {
     const index_t G = config_.groups, Cout = config_.out_channels, Cg = Cout / G;
     const index_t P = g.col_cols(), K = g.col_rows(), Ho = g.out_height(), Wo = g.out_width();
     const float* w = weight.value.data();
-    std::optional<kernels::WinogradWeights> wino;
+    std::shared_ptr<const kernels::WinogradWeights> wino;
     std::vector<float> affine;  // Winograd: finish's factor and offset per channel, applied by the transform
     if (winograd(g)) {
       NNOCR_CHECK(band % 2 == 0 || band >= Ho, "Conv2d: Winograd bands of ", band, " rows do not start on even rows");
-      wino.emplace(w, Cout, g.channels, kernels::gemm_arch(simd::active_isa()));
+      const kernels::detail::GemmArch& arch = kernels::gemm_arch(simd::active_isa());
+      wino = forward_cache_.get(w, weight.numel(), arch,
+                                [&] { return kernels::WinogradWeights(w, Cout, g.channels, arch); });
       affine.resize(2 * static_cast<std::size_t>(Cout));
       for (index_t o = 0; o < Cout; ++o) {
         const float bo = config_.bias ? bias.value[o] : 0.0f, a = scale ? scale[o] : 1.0f;
@@ -454,6 +488,7 @@ class Conv2d : public Layer {
 
   Conv2dConfig config_;
   bool winograd_ = true;
+  mutable detail::WinogradCache forward_cache_, input_gradient_cache_;
   Tensor<float> input_;
 };
 
