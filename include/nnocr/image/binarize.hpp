@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "image.hpp"
@@ -21,9 +22,23 @@ namespace nnocr::image {
 // Otsu's threshold of a 1-channel image: pixels <= t are the dark class.
 inline int otsu_threshold(const Image& gray) {
   NNOCR_CHECK(!gray.empty() && gray.channels() == 1, "otsu_threshold: needs a non-empty 1-channel image");
-  std::array<double, 256> hist{};
+  // Four integer histograms summed at the end: runs of one gray level
+  // (blank paper) would otherwise wait on the previous add to the same bin
+  // for every pixel.
   const std::size_t n = static_cast<std::size_t>(gray.width()) * gray.height();
-  for (std::size_t i = 0; i < n; ++i) hist[gray.data()[i]] += 1;
+  std::array<std::uint32_t, 4 * 256> counts{};
+  const std::uint8_t* px = gray.data();
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    ++counts[px[i]];
+    ++counts[256 + px[i + 1]];
+    ++counts[512 + px[i + 2]];
+    ++counts[768 + px[i + 3]];
+  }
+  for (; i < n; ++i) ++counts[px[i]];
+  std::array<double, 256> hist{};
+  for (int v = 0; v < 256; ++v)
+    hist[v] = static_cast<double>(counts[v]) + counts[256 + v] + counts[512 + v] + counts[768 + v];
   double total_sum = 0;
   for (int v = 0; v < 256; ++v) total_sum += v * hist[v];
   double w0 = 0, sum0 = 0, best = -1;
