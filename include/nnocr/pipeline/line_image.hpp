@@ -112,20 +112,55 @@ inline double profile_skew_degrees(const image::Image& gray, int ink_below, doub
         if (r[x] <= ink_below) ys[static_cast<std::size_t>(next[static_cast<std::size_t>(x)]++)] = y;
     }
   }
+  // A column's ink as vertical runs [run_lo, run_hi) of rows, runs
+  // run_first[x] .. run_first[x + 1] of column x: a run moves as one, so a
+  // score adds it to the row counts as a difference (+1 at its first row,
+  // -1 past its last) instead of pixel by pixel. The counts are the same.
+  std::vector<int> run_first(static_cast<std::size_t>(W) + 1, 0), run_lo, run_hi;
+  for (int x = 0; x < W; ++x) {
+    const int b = first[static_cast<std::size_t>(x)], e = first[static_cast<std::size_t>(x) + 1];
+    for (int i = b; i < e;) {
+      int j = i + 1;
+      while (j < e && ys[static_cast<std::size_t>(j)] == ys[static_cast<std::size_t>(j) - 1] + 1) ++j;
+      run_lo.push_back(ys[static_cast<std::size_t>(i)]);
+      run_hi.push_back(ys[static_cast<std::size_t>(j) - 1] + 1);
+      i = j;
+    }
+    run_first[static_cast<std::size_t>(x) + 1] = static_cast<int>(run_lo.size());
+  }
   const int span = H + static_cast<int>(std::ceil(W * std::tan(max_degrees * 3.14159265358979323846 / 180.0))) + 2;
-  std::vector<std::int64_t> rows(static_cast<std::size_t>(2 * span + 1));
+  const int top = 2 * span;  // rows 0 .. top; a shifted pixel outside them counts in the nearest
+  std::vector<std::int64_t> diff(static_cast<std::size_t>(top) + 2);
   auto score = [&](double degrees) {
-    std::fill(rows.begin(), rows.end(), 0);
+    std::fill(diff.begin(), diff.end(), 0);
+    auto add = [&](int from, int to, std::int64_t n) {  // rows [from, to) += n
+      diff[static_cast<std::size_t>(from)] += n;
+      diff[static_cast<std::size_t>(to)] -= n;
+    };
     const double t = std::tan(degrees * 3.14159265358979323846 / 180.0);
     for (int x = 0; x < W; ++x) {
       // Row y - x t rounded is y + round(-x t) (they differ only when
       // x t ends in exactly .5, which an irrational tangent never does).
       const int shift = static_cast<int>(std::lround(-x * t)) + span;
-      for (int i = first[static_cast<std::size_t>(x)]; i < first[static_cast<std::size_t>(x) + 1]; ++i)
-        ++rows[static_cast<std::size_t>(std::clamp(ys[static_cast<std::size_t>(i)] + shift, 0, 2 * span))];
+      for (int r = run_first[static_cast<std::size_t>(x)]; r < run_first[static_cast<std::size_t>(x) + 1]; ++r) {
+        int lo = run_lo[static_cast<std::size_t>(r)] + shift, hi = run_hi[static_cast<std::size_t>(r)] + shift;
+        if (lo < 0) {  // clamped into row 0
+          add(0, 1, std::min(hi, 0) - lo);
+          lo = 0;
+        }
+        if (hi > top + 1) {  // clamped into row top
+          add(top, top + 1, hi - std::max(lo, top + 1));
+          hi = top + 1;
+        }
+        if (lo < hi) add(lo, hi, 1);
+      }
     }
     double s = 0.0;
-    for (std::int64_t c : rows) s += static_cast<double>(c) * static_cast<double>(c);
+    std::int64_t c = 0;
+    for (int row = 0; row <= top; ++row) {
+      c += diff[static_cast<std::size_t>(row)];
+      s += static_cast<double>(c) * static_cast<double>(c);
+    }
     return s;
   };
   const double level = score(0.0);
