@@ -60,6 +60,8 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
       // of any micro-kernel's rows, several chunks of tiles per band
       {16, 12, 1, 3, 1, 1, 1, 9, 71},      {8, 9, 1, 3, 1, 0, 1, 12, 60},     {24, 40, 1, 3, 1, 2, 1, 7, 90},
       {8, 8, 1, 3, 1, {0, 1}, 1, 6, 100},  {64, 96, 1, 3, 1, 1, 1, 4, 300},
+      // one output column (a tall, narrow image), padded and not
+      {8, 10, 1, 3, 1, 1, 1, 600, 1},      {9, 8, 1, 3, 1, 0, 1, 601, 3},
   };
   for (const Case& c : cases) {
     nn::Conv2dConfig cfg;
