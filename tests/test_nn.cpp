@@ -62,6 +62,9 @@ TEST_CASE("Conv2d forward matches a direct convolution") {
       {8, 8, 1, 3, 1, {0, 1}, 1, 6, 100},  {64, 96, 1, 3, 1, 1, 1, 4, 300},
       // one output column (a tall, narrow image), padded and not
       {8, 10, 1, 3, 1, 1, 1, 600, 1},      {9, 8, 1, 3, 1, 0, 1, 601, 3},
+      // one input channel, one image to a GEMM (im2col in bands), paddings
+      // 1, 0 and (2, 1)
+      {1, 32, 1, 3, 1, 1, 1, 9, 77},       {1, 5, 1, 3, 1, 0, 1, 12, 70},     {1, 7, 1, 3, 1, {2, 1}, 1, 8, 90},
   };
   for (const Case& c : cases) {
     nn::Conv2dConfig cfg;
