@@ -35,6 +35,15 @@ nn::Conv2d make_conv(const Shape3& s, Rng& rng) {
 
 double direct_flops(const Shape3& s) { return 2.0 * 9.0 * static_cast<double>(s.cin * s.cout * s.h * s.w); }
 
+// The GFLOP/s counter (`passes` direct convolutions' worth of flops per
+// iteration) and the label: shape and algorithm.
+void report(benchmark::State& state, const Shape3& s, double passes, const char* what) {
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      passes * direct_flops(s) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(std::to_string(s.cin) + "->" + std::to_string(s.cout) + " " + std::to_string(s.h) + "x" +
+                 std::to_string(s.w) + (state.range(1) ? " winograd" : " im2col") + what);
+}
+
 // range(0): the shape; range(1): 1 = Winograd, 0 = im2col.
 void conv_infer(benchmark::State& state) {
   set_num_threads(1);
@@ -47,10 +56,7 @@ void conv_infer(benchmark::State& state) {
     Tensor<float> y = conv.infer(x);
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(direct_flops(s) * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
-  state.SetLabel(std::to_string(s.cin) + "->" + std::to_string(s.cout) + " " + std::to_string(s.h) + "x" +
-                 std::to_string(s.w) + (state.range(1) ? " winograd" : " im2col"));
+  report(state, s, 1.0, "");
 }
 
 // Backward of one image: the weight gradient (im2col + GEMM either way)
@@ -67,10 +73,7 @@ void conv_backward(benchmark::State& state) {
     Tensor<float> dx = conv.backward(dy);
     benchmark::DoNotOptimize(dx.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * direct_flops(s) * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
-  state.SetLabel(std::to_string(s.cin) + "->" + std::to_string(s.cout) + " " + std::to_string(s.h) + "x" +
-                 std::to_string(s.w) + (state.range(1) ? " winograd dx" : " im2col dx"));
+  report(state, s, 2.0, " dx");
 }
 
 }  // namespace

@@ -59,13 +59,6 @@ void settle_batch_norm(Crnn& model, Rng& rng, int batches = 30) {
   model.eval();
 }
 
-double max_abs_difference(const Tensor<float>& a, const Tensor<float>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0.0;
-  for (index_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
-  return worst;
-}
-
 // The CRNN as a one-tensor Layer (fixed widths) for train::check_gradients.
 struct CrnnAsLayer : nn::Layer {
   Crnn& crnn;
@@ -573,7 +566,7 @@ TEST_CASE("conv_stack_infer: pools fused into the convolutions equal the layers 
     index_t differing = 0;
     for (index_t i = 0; i < ref.numel(); ++i) differing += fused[i] != ref[i];
     CHECK(differing == 0);
-    CHECK(max_abs_difference(fused, plain) < 1e-4);
+    CHECK(test::max_abs_difference(fused, plain) < 1e-4);
   }
 }
 
@@ -591,14 +584,14 @@ TEST_CASE("Crnn: infer() equals forward() in eval mode") {
   const Tensor<float> inferred = model.infer(x, widths, &f1);
   const Tensor<float> forwarded = model.forward(x, widths, &f2);
   CHECK(f1 == f2);
-  CHECK(max_abs_difference(inferred, forwarded) < 1e-5);
-  CHECK(max_abs_difference(model.forward(x, widths, nullptr), forwarded) == 0.0);  // no dropout in eval
+  CHECK(test::max_abs_difference(inferred, forwarded) < 1e-5);
+  CHECK(test::max_abs_difference(model.forward(x, widths, nullptr), forwarded) == 0.0);  // no dropout in eval
   // infer() keeps eval behaviour in training mode; forward() there differs
   // (batch statistics and dropout), so the comparison above is not vacuous.
   model.train();
-  CHECK(max_abs_difference(model.infer(x, widths), inferred) == 0.0);
+  CHECK(test::max_abs_difference(model.infer(x, widths), inferred) == 0.0);
   const Tensor<float> trained = model.forward(x, widths, nullptr);
-  CHECK(max_abs_difference(trained, inferred) > 1e-3);
+  CHECK(test::max_abs_difference(trained, inferred) > 1e-3);
 }
 
 TEST_CASE("save_crnn / load_crnn: config, charset, metadata and logits survive") {
@@ -651,7 +644,7 @@ TEST_CASE("save_crnn / load_crnn: config, charset, metadata and logits survive")
   for (std::size_t i = 0; i < original_buffers.size(); ++i) {
     const std::string name = original_buffers[i].first;
     INFO(name);
-    CHECK(max_abs_difference(*original_buffers[i].second, *loaded_buffers[i].second) == 0.0);
+    CHECK(test::max_abs_difference(*original_buffers[i].second, *loaded_buffers[i].second) == 0.0);
   }
 
   // A checkpoint (tensors under "model.", optimizer state beside them) loads the same weights.

@@ -150,13 +150,9 @@ TEST_CASE("Conv2d::infer_affine equals Conv2d, then BatchNorm2d (eval) and ReLU"
         if (cin == 8) {
           conv.use_winograd(false);
           const Tensor<float> direct = conv.infer_affine(x, scale.data(), shift.data(), relu);
-          double gap = 0.0;
           index_t unequal = 0;
-          for (index_t i = 0; i < want.numel(); ++i) {
-            gap = std::max(gap, static_cast<double>(std::abs(got[i] - direct[i])));
-            unequal += got[i] != direct[i];
-          }
-          CHECK(gap < 1e-5);
+          for (index_t i = 0; i < want.numel(); ++i) unequal += got[i] != direct[i];
+          CHECK(test::max_abs_difference(got, direct) < 1e-5);
           CHECK(unequal > 0);  // the two really are different arithmetic
         }
       }
@@ -171,11 +167,6 @@ TEST_CASE("Conv2d: the kept Winograd weights follow changes to the weights and t
   cfg.padding = 1;
   nn::Conv2d conv(cfg, rng);
   const Tensor<float> x = random_tensor({1, 8, 6, 100}, rng), dy = random_tensor({1, 8, 6, 100}, rng);
-  auto gap = [](const Tensor<float>& a, const Tensor<float>& b) {
-    double worst = 0.0;
-    for (index_t i = 0; i < a.numel(); ++i) worst = std::max(worst, static_cast<double>(std::abs(a[i] - b[i])));
-    return worst;
-  };
   // Each ISA in turn (its micro-kernel's weights are rebuilt), then three
   // calls with the weights changed in between.
   for (simd::Isa isa : test::isas()) {
@@ -190,8 +181,8 @@ TEST_CASE("Conv2d: the kept Winograd weights follow changes to the weights and t
       conv.forward(x);
       const Tensor<float> dx_ref = conv.backward(dy);
       INFO(test::isa_label(isa), " round ", round);
-      CHECK(gap(y, y_ref) < 1e-5);
-      CHECK(gap(dx, dx_ref) < 1e-5);
+      CHECK(test::max_abs_difference(y, y_ref) < 1e-5);
+      CHECK(test::max_abs_difference(dx, dx_ref) < 1e-5);
       conv.weight.value[static_cast<index_t>(round) * 37] += 0.5f;  // an optimizer step, say
     }
   }
@@ -266,10 +257,7 @@ TEST_CASE("Conv2d gradients") {
     wconv.forward(x);
     const Tensor<float> dx_im2col = wconv.backward(dy);
     REQUIRE(dx_winograd.shape() == x.shape());
-    double gap = 0.0;
-    for (index_t i = 0; i < x.numel(); ++i)
-      gap = std::max(gap, static_cast<double>(std::abs(dx_winograd[i] - dx_im2col[i])));
-    CHECK(gap < 1e-5);
+    CHECK(test::max_abs_difference(dx_winograd, dx_im2col) < 1e-5);
   }
 }
 

@@ -7,6 +7,8 @@
 #include <nnocr/core/tensor.hpp>
 #include <nnocr/simd/isa.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -31,6 +33,14 @@ inline constexpr bool slow_config = false;
 inline std::vector<simd::Isa> isas() { return simd::available_isas(); }
 
 inline std::string isa_label(simd::Isa isa) { return std::string("ISA ") + simd::isa_name(isa); }
+
+// The largest |a[i] - b[i]| of two tensors of one shape.
+inline double max_abs_difference(const Tensor<float>& a, const Tensor<float>& b) {
+  REQUIRE(a.shape() == b.shape());
+  double worst = 0.0;
+  for (index_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
+  return worst;
+}
 
 // A batch of text-line inputs [N, 1, height, W] for the recognizers: line n
 // random ink in [0, 1] over its first widths[n] columns, blank paper (0) to
